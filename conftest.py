@@ -1,0 +1,45 @@
+"""Shared fixtures: the named personas every role test uses."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from solocrm.users.access import set_role
+
+
+def _make_user(username: str, role: str):
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", "correct-horse-9")
+    set_role(user, role)
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return _make_user("olivia", "owner")
+
+
+@pytest.fixture
+def assistant(db):
+    return _make_user("arthur", "assistant")
+
+
+@pytest.fixture
+def viewer(db):
+    return _make_user("vera", "viewer")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def assistant_client(client, assistant):
+    client.force_login(assistant)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client

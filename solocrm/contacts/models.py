@@ -1,0 +1,185 @@
+"""Contacts, companies, tags and the timeline of interactions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from solocrm.lib.models import PublicModel
+
+from .choices import Channel, InteractionKind, LifecycleStage
+
+
+class Tag(PublicModel):
+    """A free label on contacts and companies ("vip", "newsletter")."""
+
+    name = models.CharField(_("name"), max_length=60)
+    color = models.CharField(_("colour"), max_length=7, default="#64748b")
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Address(models.Model):
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=60, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Company(PublicModel, Address):
+    """An organisation some contacts work for."""
+
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("web domain"), max_length=200, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="company_name_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(PublicModel, Address):
+    """A person: a lead, a prospect or a customer, with everything needed to follow up."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    other_emails = models.JSONField(_("other e-mails"), default=list, blank=True)
+    other_phones = models.JSONField(_("other phones"), default=list, blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("company"),
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    source = models.CharField(_("acquisition source"), max_length=100, blank=True)
+    channel = models.CharField(_("acquisition channel"), max_length=20, choices=Channel.choices, blank=True)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.LEAD,
+        db_index=True,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("tags"))
+    email_consent = models.BooleanField(_("e-mail marketing consent"), default=False)
+    email_consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    email_consent_source = models.CharField(_("consent source"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_order"),
+            models.Index(Lower("last_name"), name="contact_last_name_ci"),
+            models.Index(fields=["-created_at"], name="contact_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or str(self.uuid)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def give_consent(self, source: str, at=None) -> None:
+        from django.utils import timezone
+
+        self.email_consent = True
+        self.email_consent_at = at or timezone.now()
+        self.email_consent_source = source[:200]
+
+    def merge_into(self, survivor: Contact, actor=None) -> Contact:
+        """Move everything of this contact onto ``survivor`` and delete this one."""
+        from .services import merge_contacts
+
+        return merge_contacts(survivor, [self], actor=actor)
+
+
+class Interaction(PublicModel):
+    """One entry of the timeline: a note, an e-mail, a call, a form submission, a system event."""
+
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=InteractionKind.choices, default=InteractionKind.NOTE
+    )
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        verbose_name=_("contact"),
+    )
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        verbose_name=_("company"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "-occurred_at"], name="interaction_contact_time"),
+            models.Index(fields=["company", "-occurred_at"], name="interaction_company_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject or self.body[:40]}"
