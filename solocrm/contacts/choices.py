@@ -36,3 +36,17 @@ class InteractionKind(models.TextChoices):
     SOCIAL = "social", _("Social")
     FORM = "form", _("Form submission")
     SYSTEM = "system", _("System event")
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", _("Contacts")
+    COMPANIES = "companies", _("Companies")
+    ORDERS = "orders", _("Orders")
+    INTERACTIONS = "interactions", _("Interactions")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from solocrm.lib.models import PublicModel
 
-from .choices import Channel, InteractionKind, LifecycleStage
+from .choices import Channel, ImportKind, ImportStatus, InteractionKind, LifecycleStage
 
 
 class Tag(PublicModel):
@@ -183,3 +183,38 @@ class Interaction(PublicModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject or self.body[:40]}"
+
+
+class ImportJob(PublicModel):
+    """One upload through the web or the API: the file, the chosen mapping, progress and report."""
+
+    kind = models.CharField(_("what"), max_length=20, choices=ImportKind.choices)
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_path = models.CharField(max_length=500)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
