@@ -43,3 +43,13 @@ def assistant_client(client, assistant):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_inline(settings, tmp_path):
+    """Background jobs run in the test's own thread so they see the test's transaction, and
+    every test gets its own data directory (uploads, rejected-row files, setup token)."""
+    settings.SOLOCRM_JOBS_INLINE = True
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    settings.SOLOCRM_IMPORT_DIR = settings.DATA_DIR / "imports"

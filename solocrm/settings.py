@@ -141,6 +141,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SOLOCRM_MAX_IMPORT_BYTES = int(env("SOLOCRM_MAX_IMPORT_MB", "200")) * 1024 * 1024
 SOLOCRM_IMPORT_DIR = DATA_DIR / "imports"
+# Long jobs (imports) run in a background thread of the server; tests run them inline.
+SOLOCRM_JOBS_INLINE = env_bool("SOLOCRM_JOBS_INLINE")
 
 # Business defaults
 SOLOCRM_CURRENCY = env("SOLOCRM_CURRENCY", "USD").upper()

@@ -131,7 +131,7 @@ class Contact(PublicModel, Address):
 
     def merge_into(self, survivor: Contact, actor=None) -> Contact:
         """Move everything of this contact onto ``survivor`` and delete this one."""
-        from .services import merge_contacts
+        from .merge import merge_contacts
 
         return merge_contacts(survivor, [self], actor=actor)
 
