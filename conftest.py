@@ -6,6 +6,14 @@ from django.contrib.auth import get_user_model
 from solocrm.users.access import set_role
 
 
+def pytest_configure(config) -> None:
+    # The default PBKDF2 hasher costs ~0.3 s per user on a busy 2-core machine; tests need
+    # no protection against brute force.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _make_user(username: str, role: str):
     user = get_user_model().objects.create_user(username, f"{username}@example.com", "correct-horse-9")
     set_role(user, role)

@@ -1,32 +1,220 @@
-"""The REST API (django-ninja): OpenAPI at /api/v1/docs and /api/v1/openapi.json.
+"""The REST API (django-ninja), version 1: OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Every endpoint authenticates with a bearer token (``Authorization: Bearer scrm_…``) or the
-browser session, and checks the role through solocrm.users.access."""
+browser session, and checks the role through solocrm.users.access: the HTTP method says what a
+request wants (GET view, POST/PUT/PATCH edit, DELETE delete), and the check runs before the body
+is read, so a viewer gets 403 rather than a validation error. Errors are JSON ``{"detail": …}``.
+"""
 
+import logging
+import uuid
+from datetime import datetime
+
+import pydantic
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from ninja import NinjaAPI
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, NinjaAPI, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import paginate
 from ninja.security import HttpBearer, SessionAuth
 
 from solocrm import __version__
+from solocrm.contacts.api import Pagination, RequiredText, WriteSchema, responses
+from solocrm.contacts.api import router as contacts_router
+from solocrm.contacts.services import Conflict
+from solocrm.sales.api import router as sales_router
+from solocrm.users import access
+from solocrm.users import services as user_services
+from solocrm.users.choices import Action
 from solocrm.users.models import ApiToken
+
+logger = logging.getLogger(__name__)
+
+METHOD_ACTIONS = {
+    "GET": Action.VIEW,
+    "HEAD": Action.VIEW,
+    "OPTIONS": Action.VIEW,
+    "POST": Action.EDIT,
+    "PUT": Action.EDIT,
+    "PATCH": Action.EDIT,
+    "DELETE": Action.DELETE,
+}
+
+
+def _check_role(request: HttpRequest, user, by_method: bool) -> None:
+    """Raise PermissionDenied (403) unless the user's role allows what the request wants."""
+    action = METHOD_ACTIONS.get(request.method or "", Action.ADMIN) if by_method else Action.VIEW
+    access.require(user, action)
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request, token: str):
+    """``Authorization: Bearer scrm_…``; the token acts as its user, with that user's role."""
+
+    def __init__(self, by_method: bool = True) -> None:
+        super().__init__()
+        self.by_method = by_method
+
+    def authenticate(self, request: HttpRequest, token: str):
         user = ApiToken.authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        _check_role(request, user, self.by_method)
+        return user
+
+
+class RoleSessionAuth(SessionAuth):
+    """The browser session (for the docs page and the web UI's own calls), CSRF-checked."""
+
+    def __init__(self, by_method: bool = True) -> None:
+        super().__init__(csrf=True)
+        self.by_method = by_method
+
+    def __call__(self, request: HttpRequest):
+        # Without a session there is nothing to protect from CSRF: answer 401, not a CSRF 403.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = super().authenticate(request, key)
         if user is not None:
-            request.user = user
+            _check_role(request, user, self.by_method)
         return user
 
 
 api = NinjaAPI(
     title="solocrm API",
     version=f"1 ({__version__})",
-    description="Customers, companies, interactions, products, orders and tasks. "
-    "Authenticate with `Authorization: Bearer <token>` (create one with `solocrm token create`).",
-    auth=[TokenAuth(), SessionAuth()],
+    description="Customers, companies, interactions, products, orders, tasks and imports. "
+    "Authenticate with `Authorization: Bearer <token>` (create one with `solocrm token create`). "
+    "See docs/api.md.",
+    auth=[TokenAuth(), RoleSessionAuth()],
     urls_namespace="api",
 )
+
+# --- errors: always JSON {"detail": …}, never a 500 for bad input -----------------------------
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    """A model's full_clean() refused a value: name the field like pydantic does."""
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    detail = [
+        {"loc": ["body", "payload"] + ([] if field == "__all__" else [field]), "msg": msg, "type": "invalid"}
+        for field, messages in fields.items()
+        for msg in messages
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(ValueError)
+def _bad_value(request: HttpRequest, exc: ValueError) -> HttpResponse:
+    """A service refused a value (normalize_* and the services raise ValueError with a reason)."""
+    if isinstance(exc, pydantic.ValidationError):
+        # A pydantic error reaching here is an answer that does not fit its own schema (request
+        # errors arrive as ninja's ValidationError): our bug, so a 500 and a logged traceback.
+        raise exc
+    logger.info("API request refused: %s", exc)
+    detail = [{"loc": ["body", "payload"], "msg": str(exc), "type": "value_error"}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(IntegrityError)
+def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # A Conflict carries a message for people; the database's own says only which constraint.
+    message = str(exc) if isinstance(exc, Conflict) else _("This conflicts with an existing record.")
+    return api.create_response(request, {"detail": message}, status=409)
+
+
+# --- tokens: any role manages its own, the owner everybody's -------------------------------
+
+tokens_router = Router(tags=["tokens"], auth=[TokenAuth(by_method=False), RoleSessionAuth(by_method=False)])
+
+
+class TokenOut(Schema):
+    uuid: uuid.UUID
+    name: str
+    hint: str = Field(description="The first characters of the token, to recognise it")
+    user: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_user(obj: ApiToken) -> str:
+        return obj.user.get_username()
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself: shown only in this answer, keep it safe")
+
+
+class TokenIn(WriteSchema):
+    name: RequiredText(100)
+    user: RequiredText(150) | None = Field(
+        None, description="Username of the token's user (owner only; default: yourself)"
+    )
+
+
+def _visible_tokens(user):
+    """The owner sees every token; anybody else only their own."""
+    tokens = ApiToken.objects.select_related("user")
+    return tokens if access.can(user, Action.ADMIN) else tokens.filter(user=user)
+
+
+@tokens_router.get("/tokens", response=responses({200: list[TokenOut]}))
+@paginate(Pagination)
+def list_tokens(request: HttpRequest):
+    """Your tokens (the owner: everybody's), newest first, revoked ones included."""
+    return _visible_tokens(request.user)
+
+
+def _token_user(request: HttpRequest, username: str | None):
+    if username is None or username == request.user.get_username():
+        return request.user
+    access.require(request.user, Action.ADMIN)
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, _("There is no active user “%(username)s”.") % {"username": username})
+    return user
+
+
+@tokens_router.post("/tokens", response=responses({201: TokenCreated}))
+def create_token(request: HttpRequest, payload: TokenIn):
+    """Create a token. Its value is in this answer only: only a hash of it is stored."""
+    user = _token_user(request, payload.user)
+    token, raw = user_services.create_token(user, payload.name, actor=request.user)
+    token.token = raw
+    return 201, token
+
+
+@tokens_router.delete("/tokens/{uuid}", response=responses({204: None}))
+def revoke_token(request: HttpRequest, uuid: str):
+    """Revoke a token: it stops working at once. The record stays, marked revoked."""
+    token = access.get_for(request.user, _visible_tokens(request.user), uuid)
+    user_services.revoke_token(token, actor=request.user)
+    return 204, None
+
+
+api.add_router("/", contacts_router)
+api.add_router("/", sales_router)
+api.add_router("/", tokens_router)
 
 
 def _exempt_from_login_redirect(patterns: list) -> list:

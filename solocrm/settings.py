@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # only for its bundled Swagger UI (template + static): /api/v1/docs works offline
     "solocrm.users",
     "solocrm.contacts",
     "solocrm.sales",

@@ -1,14 +1,92 @@
-"""The one filter definition for contact lists: used by the web list, the API and the CLI export."""
+"""The one filter definition per list of contacts, companies and interactions: used by the web
+lists, the API and the CLI export.
+
+A filter is a ninja FilterSchema, so the API documents it; it only builds Django queries, so the
+web list and the CLI can use it too: ``ContactFilter.model_validate(request.GET.dict()).apply(qs)``.
+Blank values (an empty ``<select>`` in a form) mean "no filter"; ``ordering`` is validated
+against the orderings the list offers, so an unknown one is an error rather than a silent default.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any, ClassVar, Literal
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from ninja import FilterSchema
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from .choices import Channel, LifecycleStage
+from .choices import Channel, InteractionKind, LifecycleStage
+
+# NUL is refused by PostgreSQL and lone surrogates cannot be encoded as UTF-8: text holding
+# either would fail deep in the database driver, so it is rejected where it comes in.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """Return ``value`` (a str, or lists/dicts of them) unchanged, or raise ValueError."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise ValueError(_("contains characters that cannot be stored (NUL or invalid Unicode)"))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            storable(item)
+    return value
+
+
+def words(value: str | None, limit: int = 5) -> list[str]:
+    """The first few words of a search box; more only slow the query down."""
+    return (value or "").split()[:limit]
+
+
+class ListFilter(FilterSchema):
+    """Base of every list filter: blank means no filter, text must be storable, and
+    ``apply`` filters then orders by one of ``orderings``."""
+
+    orderings: ClassVar[dict[str, tuple[str, ...]]] = {}
+    default_ordering: ClassVar[str] = ""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_means_no_filter(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return storable(value)
+
+    def filter_ordering(self, value: str | None) -> Q:
+        return Q()  # not a condition: used by apply()
+
+    def needs_distinct(self) -> bool:
+        """True when a filter joins a many-valued relation and could repeat rows."""
+        return False
+
+    def apply(self, queryset: QuerySet, ordering: str | None = None) -> QuerySet:
+        """Filter and order ``queryset``; ``ordering`` overrides the filter's own."""
+        qs = self.filter(queryset)
+        if self.needs_distinct():
+            qs = qs.distinct()
+        key = ordering or getattr(self, "ordering", None) or self.default_ordering
+        return qs.order_by(*self.orderings.get(key, self.orderings[self.default_ordering]))
+
+
+def date_range(field: str, after: date | None, before: date | None) -> Q:
+    q = Q()
+    if after:
+        q &= Q(**{f"{field}__date__gte": after})
+    if before:
+        q &= Q(**{f"{field}__date__lte": before})
+    return q
+
 
 CONTACT_ORDERINGS = {
     "name": ("last_name", "first_name", "id"),
@@ -18,22 +96,25 @@ CONTACT_ORDERINGS = {
 }
 
 
-class ContactFilter(FilterSchema):
+class ContactFilter(ListFilter):
+    orderings = CONTACT_ORDERINGS
+    default_ordering = "name"
+
     q: str | None = Field(None, max_length=200, description="Search in name, e-mail, phone and company")
     stage: LifecycleStage | None = Field(None, description="Lifecycle stage")
     channel: Channel | None = Field(None, description="Acquisition channel")
     tag: str | None = Field(None, max_length=60, description="Tag name")
     company: str | None = Field(None, max_length=200, description="Company name (contains)")
+    company_uuid: UUID | None = Field(None, description="Company (public id)")
     has_email: bool | None = Field(None, description="Only contacts with (or without) an e-mail address")
     consent: bool | None = Field(None, description="E-mail marketing consent")
     created_after: date | None = None
     created_before: date | None = None
+    ordering: Literal["name", "-name", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        if not value or not value.strip():
-            return Q()
         q = Q()
-        for word in value.split()[:5]:
+        for word in words(value):
             q &= (
                 Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)
@@ -52,6 +133,9 @@ class ContactFilter(FilterSchema):
     def filter_company(self, value: str | None) -> Q:
         return Q(company__name__icontains=value) if value else Q()
 
+    def filter_company_uuid(self, value: UUID | None) -> Q:
+        return Q(company__uuid=value) if value else Q()
+
     def filter_has_email(self, value: bool | None) -> Q:
         if value is None:
             return Q()
@@ -61,14 +145,86 @@ class ContactFilter(FilterSchema):
         return Q() if value is None else Q(email_consent=value)
 
     def filter_created_after(self, value: date | None) -> Q:
-        return Q(created_at__date__gte=value) if value else Q()
+        return date_range("created_at", value, None)
 
     def filter_created_before(self, value: date | None) -> Q:
-        return Q(created_at__date__lte=value) if value else Q()
+        return date_range("created_at", None, value)
 
-    def apply(self, queryset: QuerySet, ordering: str | None = None) -> QuerySet:
-        """Filter and order ``queryset`` (tags can multiply rows, hence distinct)."""
-        qs = self.filter(queryset)
-        if self.tag:
-            qs = qs.distinct()
-        return qs.order_by(*CONTACT_ORDERINGS.get(ordering or "name", CONTACT_ORDERINGS["name"]))
+    def needs_distinct(self) -> bool:
+        return bool(self.tag)
+
+
+class CompanyFilter(ListFilter):
+    orderings = {
+        "name": ("name", "id"),
+        "-name": ("-name", "-id"),
+        "created": ("created_at", "id"),
+        "-created": ("-created_at", "-id"),
+    }
+    default_ordering = "name"
+
+    q: str | None = Field(None, max_length=200, description="Search in name, web domain and industry")
+    industry: str | None = Field(None, max_length=100, description="Industry (contains)")
+    country: str | None = Field(None, max_length=60, description="Country (exact, any case)")
+    tag: str | None = Field(None, max_length=60, description="Tag name")
+    created_after: date | None = None
+    created_before: date | None = None
+    ordering: Literal["name", "-name", "created", "-created"] | None = None
+
+    def filter_q(self, value: str | None) -> Q:
+        q = Q()
+        for word in words(value):
+            q &= Q(name__icontains=word) | Q(domain__icontains=word) | Q(industry__icontains=word)
+        return q
+
+    def filter_industry(self, value: str | None) -> Q:
+        return Q(industry__icontains=value) if value else Q()
+
+    def filter_country(self, value: str | None) -> Q:
+        return Q(country__iexact=value) if value else Q()
+
+    def filter_tag(self, value: str | None) -> Q:
+        return Q(tags__name__iexact=value) if value else Q()
+
+    def filter_created_after(self, value: date | None) -> Q:
+        return date_range("created_at", value, None)
+
+    def filter_created_before(self, value: date | None) -> Q:
+        return date_range("created_at", None, value)
+
+    def needs_distinct(self) -> bool:
+        return bool(self.tag)
+
+
+class InteractionFilter(ListFilter):
+    orderings = {
+        "-occurred": ("-occurred_at", "-id"),
+        "occurred": ("occurred_at", "id"),
+    }
+    default_ordering = "-occurred"
+
+    q: str | None = Field(None, max_length=200, description="Search in subject and text")
+    kind: InteractionKind | None = Field(None, description="Kind of interaction")
+    contact: UUID | None = Field(None, description="Contact (public id)")
+    company: UUID | None = Field(None, description="Company (public id)")
+    after: date | None = Field(None, description="Occurred on or after this day")
+    before: date | None = Field(None, description="Occurred on or before this day")
+    ordering: Literal["-occurred", "occurred"] | None = None
+
+    def filter_q(self, value: str | None) -> Q:
+        q = Q()
+        for word in words(value):
+            q &= Q(subject__icontains=word) | Q(body__icontains=word)
+        return q
+
+    def filter_contact(self, value: UUID | None) -> Q:
+        return Q(contact__uuid=value) if value else Q()
+
+    def filter_company(self, value: UUID | None) -> Q:
+        return Q(company__uuid=value) if value else Q()
+
+    def filter_after(self, value: date | None) -> Q:
+        return date_range("occurred_at", value, None)
+
+    def filter_before(self, value: date | None) -> Q:
+        return date_range("occurred_at", None, value)

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sales"
-urlpatterns: list = []
+urlpatterns = [
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/<uuid:public_id>/toggle/", views.task_toggle, name="task_toggle"),
+]

@@ -1,4 +1,30 @@
-from django.urls import path  # noqa: F401
+"""Log-in and log-out keep Django's plain names ("login", "logout": settings.LOGIN_URL uses
+them); everything else lives in the "users" namespace."""
 
-app_name = "users"
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from . import views
+
+users_patterns = [
+    path("setup/", views.setup, name="setup"),
+    path("account/tokens/", views.tokens, name="tokens"),
+    path("account/tokens/<uuid:public_id>/revoke/", views.revoke_token, name="revoke_token"),
+]
+
+urlpatterns = [
+    path(
+        "accounts/login/",
+        login_not_required(
+            auth_views.LoginView.as_view(template_name="users/login.html", redirect_authenticated_user=True)
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switch must work on the log-in and set-up pages too; Django's own
+    # /i18n/setlang/ (same path, later in solocrm/urls.py) is not exempt from the log-in rule.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include((users_patterns, "users"))),
+]

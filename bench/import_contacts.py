@@ -1,0 +1,178 @@
+"""Benchmark: import a generated contacts CSV into a fresh database.
+
+    python bench/import_contacts.py --rows 100000 [--database sqlite|postgres] [--keep]
+
+Prints one JSON line: rows/s of the import, rows/s of a raw ``executemany`` of the same number of
+rows into the same table measured in the same run (the baseline), their ratio, rejected rows
+(1% of the file is bad on purpose), what a re-import of the same file created (must be 0), and the
+peak RSS of the import. The budget (docs/benchmarks.md): >= 50,000 rows/s on SQLite and >= 30% of
+the baseline."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/solocrm_bench"
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Hedy",
+    "Katherine",
+    "Rosalind",
+    "Max",
+    "Marie",
+    "Emmy",
+    "小明",
+    "娜",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Pauling",
+    "Lamarr",
+    "Johnson",
+    "Franklin",
+    "Planck",
+    "Curie",
+    "王",
+    "李",
+]
+CITIES = ["London", "Berlin", "Paris", "New York", "Shanghai", "Austin", "Lyon", "Leeds"]
+TAGS = ["vip", "newsletter", "b2b", "fair-2024", "wholesale", "friend", "press", "partner"]
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """A contacts CSV written row by row: names, e-mail, phone in several spellings, company,
+    city, tags; every 100th row has a broken e-mail address."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["First Name", "Last Name", "E-mail", "Phone", "Company", "City", "Tags", "Newsletter"])
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            email = f"person{i}@example.com" if i % 100 != 99 else f"person{i}-at-example.com"
+            area, line = 200 + i % 700, i % 10_000_000
+            phone = (
+                f"({area}) {line // 10000 % 1000:03d}-{line % 10000:04d}" if i % 2 else f"+1{area}{line:07d}"
+            )
+            company = f"Company {rng.randrange(2000)}" if i % 3 else ""
+            tags = ", ".join(rng.sample(TAGS, rng.randrange(3)))
+            out.writerow(
+                [first, last, email, phone, company, rng.choice(CITIES), tags, "yes" if i % 4 == 0 else ""]
+            )
+
+
+def setup_django(database: str, data_dir: Path) -> None:
+    os.environ["SOLOCRM_DATA_DIR"] = str(data_dir)
+    os.environ.pop("DATABASE_URL", None)
+    if database == "postgres":
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS solocrm_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE solocrm_bench")
+        os.environ["DATABASE_URL"] = POSTGRES_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solocrm.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def timed_import(path: Path) -> tuple[float, object]:
+    from solocrm.contacts.importing import run_import
+
+    started = time.perf_counter()
+    report = run_import("contacts", path)
+    return time.perf_counter() - started, report
+
+
+def clear_contacts() -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("contacts_interaction", "contacts_contact_tags", "contacts_contact"):
+            cursor.execute(f"DELETE FROM {table}")
+
+
+def baseline(rows: int, chunk: int = 20_000) -> float:
+    """Seconds to insert ``rows`` ready-made rows with the driver's executemany into the contacts
+    table (the same columns the importer writes), in one transaction; building rows not timed."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from solocrm.contacts.importing.contacts import INSERTED
+
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    native_uuid = connection.features.has_native_uuid_field
+    empty = "[]" if connection.vendor == "sqlite" else json.dumps([])
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERTED)
+    marks = ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * len(INSERTED))
+    sql = f"INSERT INTO contacts_contact ({columns}) VALUES ({marks})"
+    elapsed = 0.0
+    with transaction.atomic():
+        raw = connection.connection.cursor()
+        for start in range(0, rows, chunk):
+            part = []
+            for i in range(start, min(rows, start + chunk)):
+                key = uuid.uuid4()
+                names = ("Ada", "Lovelace", "", "", "London", "", "", "", None, "", "", "lead", "", "")
+                contact = (f"base{i}@example.com", f"+1202{i:07d}", empty, empty, None, False, None, "", "{}")
+                part.append((key if native_uuid else key.hex, now, now, *names, *contact))
+            began = time.perf_counter()
+            raw.executemany(sql, part)
+            elapsed += time.perf_counter() - began
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (CSV, database)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="solocrm-bench-"))
+    try:
+        csv_path = work / "contacts.csv"
+        generate(csv_path, args.rows)
+        setup_django(args.database, work / "data")
+        seconds, report = timed_import(csv_path)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        again_seconds, again = timed_import(csv_path)
+        clear_contacts()
+        base_seconds = baseline(args.rows)
+        import_rate, base_rate = args.rows / seconds, args.rows / base_seconds
+        print(json.dumps({
+            "rows": args.rows, "database": args.database, "import_rows_per_s": round(import_rate),
+            "baseline_rows_per_s": round(base_rate), "ratio": round(import_rate / base_rate, 3),
+            "rejected": report.rejected, "created": report.created, "reimport_created": again.created,
+            "reimport_updated": again.updated, "reimport_rows_per_s": round(args.rows / again_seconds),
+            "peak_rss_mb": round(peak_mb, 1), "file_mb": round(csv_path.stat().st_size / 2**20, 1),
+        }))  # fmt: skip
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

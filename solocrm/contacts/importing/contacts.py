@@ -1,0 +1,635 @@
+"""Contacts: parse a row, match it (external id, then e-mail, then phone; in-file duplicates are
+merged), and write a batch with one IN query per key, a raw multi-row INSERT for new contacts and
+bulk_update for changed ones.
+
+Update rule: the first row of a run that matches a stored contact overwrites fields whose value
+differs (empty cells never blank anything); later rows of the same file matching a contact this
+run already touched only fill empty fields. So a file imported twice changes nothing the second
+time. A different e-mail or phone never replaces the primary one: it is added to the other
+e-mails / phones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from solocrm.lib.normalize import normalize_name, split_full_name
+
+from ..choices import Channel, InteractionKind, LifecycleStage
+from ..models import Company, Contact, Interaction, Tag
+from . import values as v
+from .base import Context, IdSet, Item, Kind, RawInserter, insert_links, text_in
+
+MAX_OTHER = 20  # other e-mails / phones kept per contact
+
+CHANNEL_SYNONYMS = {
+    "seo": "organic",
+    "google": "organic",
+    "search": "organic",
+    "自然搜索": "organic",
+    "搜索": "organic",
+    "word of mouth": "referral",
+    "recommendation": "referral",
+    "推荐": "referral",
+    "转介绍": "referral",
+    "口碑": "referral",
+    "ads": "paid",
+    "ppc": "paid",
+    "adwords": "paid",
+    "google ads": "paid",
+    "facebook ads": "paid",
+    "付费广告": "paid",
+    "广告": "paid",
+    "facebook": "social",
+    "instagram": "social",
+    "linkedin": "social",
+    "twitter": "social",
+    "wechat": "social",
+    "微信": "social",
+    "微博": "social",
+    "小红书": "social",
+    "抖音": "social",
+    "社交媒体": "social",
+    "newsletter": "email",
+    "e-mail": "email",
+    "邮件": "email",
+    "trade fair": "event",
+    "conference": "event",
+    "fair": "event",
+    "展会": "event",
+    "活动": "event",
+    "直接": "direct",
+    "walk-in": "direct",
+    "amazon": "marketplace",
+    "etsy": "marketplace",
+    "ebay": "marketplace",
+    "淘宝": "marketplace",
+    "天猫": "marketplace",
+    "京东": "marketplace",
+    "电商平台": "marketplace",
+    "其他": "other",
+}
+STAGE_SYNONYMS = {
+    "潜在客户": "lead",
+    "线索": "lead",
+    "意向客户": "prospect",
+    "repeat customer": "repeat",
+    "老客户": "repeat",
+    "回头客": "repeat",
+    "at risk": "at_risk",
+    "流失风险": "at_risk",
+    "沉睡": "dormant",
+    "沉睡客户": "dormant",
+    "已流失": "churned",
+    "流失": "churned",
+    "客户": "customer",
+    "成交客户": "customer",
+}
+parse_channel = v.choice_parser(Channel, CHANNEL_SYNONYMS)
+parse_stage = v.choice_parser(LifecycleStage, STAGE_SYNONYMS)
+
+# Plain text columns: (field, limit). Compared and updated as they are.
+TEXT_FIELDS = (
+    ("external_id", 100),
+    ("title", 100),
+    ("street", 200),
+    ("city", 100),
+    ("region", 100),
+    ("postal_code", 20),
+    ("country", 60),
+    ("source", 100),
+)
+SCALARS = (
+    "first_name",
+    "last_name",
+    "title",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "birthday",
+    "source",
+    "channel",
+    "lifecycle_stage",
+    "notes",
+    "external_id",
+)
+FETCHED = (
+    "id",
+    *SCALARS,
+    "email",
+    "phone",
+    "other_emails",
+    "other_phones",
+    "company_id",
+    "company__name",
+    "email_consent",
+    "custom_fields",
+)
+INSERTED = (
+    "uuid",
+    "created_at",
+    "updated_at",
+    *SCALARS,
+    "email",
+    "phone",
+    "other_emails",
+    "other_phones",
+    "company_id",
+    "email_consent",
+    "email_consent_at",
+    "email_consent_source",
+    "custom_fields",
+)
+
+
+def _name(value: str) -> str:
+    # Fast path: a plain ASCII word in mixed case is exactly what normalize_name returns.
+    if value.isalpha() and value.isascii() and not (value.isupper() or value.islower()):
+        name = value
+    else:
+        name = normalize_name(value)
+    if len(name) > 100:
+        raise ValueError(_("longer than %(limit)d characters") % {"limit": 100})
+    return name
+
+
+def _company(value: str) -> str:
+    return " ".join(v.text(value, 200).split())
+
+
+def _text_parser(limit: int):
+    def parse(value: str) -> str:
+        value = value.strip()
+        if len(value) > limit:
+            raise ValueError(_("longer than %(limit)d characters") % {"limit": limit})
+        return value
+
+    return parse
+
+
+def _one_or_many(single, many):
+    """Most cells hold one address; only split the ones that contain a separator."""
+
+    def parse(value: str) -> list[str]:
+        if "," in value or ";" in value or ":::" in value:
+            return many(value)
+        return [single(value)]
+
+    return parse
+
+
+class ContactParser:
+    """Row -> record dict, with the columns to read decided once per file (this loop runs once
+    per row of a million-row file, so it touches only the mapped columns). Kept apart from the
+    writer so preview() can use it alone."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.cells = kind.cells
+        self.headers, self.width = kind.cells.headers, kind.cells.width
+        self.region = region = kind.ctx.region
+        self.check_decoding = kind.ctx.check_decoding
+        columns = kind.ctx.plan.columns
+        parsers = {name: _text_parser(limit) for name, limit in TEXT_FIELDS}
+        parsers.update(
+            first_name=_name,
+            middle_name=_name,
+            last_name=_name,
+            company=_company,
+            birthday=self._birthday,
+            channel=parse_channel,
+            lifecycle_stage=parse_stage,
+            email_consent=v.parse_bool,
+        )
+        self.singles = [
+            (name, tuple(columns[name]), parse) for name, parse in parsers.items() if name in columns
+        ]
+        self.email_columns = tuple(columns.get("email", ())) + tuple(columns.get("other_emails", ()))
+        self.phone_columns = tuple(columns.get("phone", ())) + tuple(columns.get("other_phones", ()))
+        self.parse_emails = _one_or_many(v.email, v.emails)
+        self.parse_phones = _one_or_many(lambda s: v.phone(s, region), lambda s: v.phones(s, region))
+        self.full_name_columns = tuple(columns.get("full_name", ()))
+        self.tag_columns = tuple(columns.get("tags", ()))
+        self.note_columns = tuple(columns.get("notes", ()))
+
+    def parse(self, row: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        errors: list[tuple[str, str]] = []
+        if len(row) != self.width:
+            row, errors = self.cells.fit(row)
+        if self.check_decoding and "\ufffd" in "".join(row):
+            errors.append(("", _("contains characters that could not be decoded")))
+        record: dict[str, Any] = {}
+        headers = self.headers
+        for name, indexes, parse in self.singles:
+            for index in indexes:
+                value = row[index]
+                if value and not value.isspace():
+                    try:
+                        record[name] = parse(value)
+                    except ValueError as error:
+                        errors.append((headers[index], str(error)))
+                    break
+        self._names(row, record, errors)
+        record["emails"] = self._collect(row, self.email_columns, self.parse_emails, errors)
+        record["phones"] = self._collect(row, self.phone_columns, self.parse_phones, errors)
+        self._lists(row, record, errors)
+        if not errors and not (
+            record.get("first_name") or record.get("last_name") or record["emails"] or record["phones"]
+        ):
+            errors.append(("", _("the row has no name, no e-mail and no phone")))
+        return record, errors
+
+    def _birthday(self, value: str) -> Any:
+        if v.is_empty_date(value):
+            return None
+        return v.parse_birthday(value, self.region)
+
+    def _names(self, row: list[str], record: dict, errors: list) -> None:
+        if middle := record.pop("middle_name", ""):
+            record["first_name"] = f"{record.get('first_name', '')} {middle}".strip()
+        if not self.full_name_columns or record.get("first_name") or record.get("last_name"):
+            return
+        for index in self.full_name_columns:
+            if full := row[index].strip():
+                given, family = split_full_name(full)
+                if len(given) > 100 or len(family) > 100:
+                    errors.append(
+                        (self.headers[index], _("longer than %(limit)d characters") % {"limit": 100})
+                    )
+                record["first_name"], record["last_name"] = given, family
+                return
+
+    def _collect(self, row: list[str], indexes: tuple[int, ...], parse, errors: list) -> list[str]:
+        found: list[str] = []
+        for index in indexes:
+            value = row[index]
+            if value and not value.isspace():
+                try:
+                    found.extend(x for x in parse(value) if x not in found)
+                except ValueError as error:
+                    errors.append((self.headers[index], str(error)))
+        return found[: MAX_OTHER + 1]
+
+    def _lists(self, row: list[str], record: dict, errors: list) -> None:
+        tags: list[str] = []
+        for index in self.tag_columns:
+            if row[index].strip():
+                try:
+                    known = {x.lower() for x in tags}
+                    tags.extend(t for t in v.parse_tags(row[index]) if t.lower() not in known)
+                except ValueError as error:
+                    errors.append((self.headers[index], str(error)))
+        record["tags"] = tags
+        notes = [row[i].strip() for i in self.note_columns if row[i].strip()]
+        if notes:
+            text = "\n".join(notes)
+            if len(text) > v.MAX_NOTES:
+                errors.append(
+                    (
+                        self.headers[self.note_columns[0]],
+                        _("longer than %(limit)d characters") % {"limit": v.MAX_NOTES},
+                    )
+                )
+            else:
+                record["notes"] = text
+
+
+class Entry:
+    """A contact as it will be after this batch: stored values plus this file's changes."""
+
+    __slots__ = ("changed", "company", "existed", "new_tags", "pk", "tag_keys", "touched", "values")
+
+    def __init__(
+        self, pk: int | None, values: dict[str, Any], company: str, tags: Iterable[str], touched: bool
+    ):
+        self.pk = pk
+        self.values = values
+        self.company = company or ""
+        self.tag_keys = {t.lower() for t in tags}
+        self.new_tags: list[str] = []
+        self.changed: set[str] = set()
+        self.touched = touched
+        self.existed = pk is not None
+
+    def absorb(self, record: dict[str, Any], fill_only: bool, ctx: Context) -> None:
+        """Apply a row; ``fill_only`` for in-file duplicates (only empty fields are filled)."""
+        values = self.values
+        for name in SCALARS:
+            new = record.get(name)
+            if new is None or new == "":
+                continue
+            old = values.get(name)
+            if old != new and (not fill_only or old is None or old == ""):
+                values[name] = new
+                self.changed.add(name)
+        self._add_contacts(record["emails"], "email", "other_emails")
+        self._add_contacts(record["phones"], "phone", "other_phones")
+        self._absorb_extras(record, fill_only, ctx)
+
+    def fill_new(self, record: dict[str, Any], ctx: Context) -> None:
+        """``absorb`` for a contact that does not exist yet: the same result, fewer steps (this
+        runs for every new row of a big import)."""
+        values = self.values
+        for name in SCALARS:
+            new = record.get(name)
+            if new:
+                values[name] = new
+        emails, numbers = record["emails"], record["phones"]
+        if emails:
+            values["email"], values["other_emails"] = emails[0], emails[1:]
+        if numbers:
+            values["phone"], values["other_phones"] = numbers[0], numbers[1:]
+        self._absorb_extras(record, False, ctx)
+
+    def _add_contacts(self, items: list[str], primary: str, others: str) -> None:
+        values = self.values
+        for item in items:
+            if item == values[primary] or item in values[others]:
+                continue
+            if not values[primary]:
+                values[primary] = item
+                self.changed.add(primary)
+            elif len(values[others]) < MAX_OTHER:
+                values[others] = [*values[others], item]
+                self.changed.add(others)
+
+    def _absorb_extras(self, record: dict[str, Any], fill_only: bool, ctx: Context) -> None:
+        company = record.get("company", "")
+        if company and company.lower() != self.company.lower() and not (fill_only and self.company):
+            self.company = company
+            self.changed.add("company_id")
+        for tag in record["tags"]:
+            if tag.lower() not in self.tag_keys:
+                self.tag_keys.add(tag.lower())
+                self.new_tags.append(tag)
+                self.changed.add("tags")
+        if record.get("email_consent") and not self.values["email_consent"]:
+            self.values.update(
+                email_consent=True,
+                email_consent_at=ctx.now,
+                email_consent_source=f"import: {ctx.source_name}"[:200],
+            )
+            self.changed.update(("email_consent", "email_consent_at", "email_consent_source"))
+        day_month = record.get("birthday_no_year")
+        custom = self.values["custom_fields"]
+        if day_month and custom.get("birthday") != day_month and not (fill_only and custom.get("birthday")):
+            self.values["custom_fields"] = {**custom, "birthday": day_month}
+            self.changed.add("custom_fields")
+
+
+NEW_CONTACT: dict[str, Any] = {
+    **dict.fromkeys(SCALARS, ""),
+    "birthday": None,
+    "lifecycle_stage": LifecycleStage.LEAD.value,
+    "email": "",
+    "phone": "",
+    # Shared empty containers are safe: Entry replaces lists and dicts, it never mutates them.
+    "other_emails": [],
+    "other_phones": [],
+    "email_consent": False,
+    "email_consent_at": None,
+    "email_consent_source": "",
+    "custom_fields": {},
+}
+
+
+def new_values() -> dict[str, Any]:
+    return NEW_CONTACT.copy()
+
+
+class ContactsKind(Kind):
+    name = "contacts"
+    required = ("full_name", "first_name", "last_name", "email", "phone", "other_emails", "other_phones")
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.parser = ContactParser(self)
+        self.created = IdSet()  # contacts this run created
+        self.seen = IdSet()  # contacts this run created, updated or matched
+        self.noted = IdSet()  # stored contacts that already got an "updated by import" entry
+        self.inserter = RawInserter(Contact, list(INSERTED))
+        self.tag_ids: dict[str, int] = {}
+        self.company_ids: dict[str, int] = {}
+
+    def parse(self, row: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        record, errors = self.parser.parse(row)
+        birthday = record.get("birthday")
+        if isinstance(birthday, tuple):
+            record["birthday"], record["birthday_no_year"] = birthday
+        return record, errors
+
+    # ------------------------------------------------------------------ matching
+
+    def write(self, batch: list[Item]) -> None:
+        stored = self._fetch(batch)
+        local: dict[tuple[str, str], Entry] = {}
+        entries: dict[int, Entry] = {}
+        pending: list[Entry] = []
+        report, ctx = self.ctx.report, self.ctx
+        for item in batch:
+            record = item.record
+            keys = _keys(record)
+            entry = self._find(keys, local, stored, entries)
+            if entry is None:
+                entry = Entry(None, new_values(), "", (), True)
+                entry.fill_new(record, ctx)
+                pending.append(entry)
+                report.created += 1
+            elif entry.touched:
+                entry.absorb(record, True, ctx)
+                report.merged += 1
+            else:
+                entry.absorb(record, False, ctx)
+                entry.touched = True
+                if entry.changed:
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+            for key in keys:
+                local.setdefault(key, entry)
+        self._save(pending, [e for e in entries.values() if e.changed])
+
+    def _find(self, keys: list, local: dict, stored: dict, entries: dict[int, Entry]) -> Entry | None:
+        for key in keys:
+            if key in local:
+                return local[key]
+            row = stored.get(key)
+            if row is not None:
+                entry = entries.get(row["id"])
+                if entry is None:
+                    entry = entries[row["id"]] = self._entry(row, stored)
+                return entry
+        return None
+
+    def _entry(self, row: dict[str, Any], stored: dict) -> Entry:
+        values = dict(row)
+        pk = values.pop("id")
+        company = values.pop("company__name") or ""
+        return Entry(pk, values, company, stored["tags"].get(pk, ()), pk in self.seen)
+
+    def _fetch(self, batch: list[Item]) -> dict:
+        """Stored contacts matching any key of the batch: one IN query per kind of key."""
+        ext, mails, numbers = set(), set(), set()
+        for item in batch:
+            record = item.record
+            if record.get("external_id"):
+                ext.add(record["external_id"])
+            mails.update(record["emails"])
+            numbers.update(record["phones"])
+        stored: dict[Any, Any] = {}
+        for prefix, column, wanted in (
+            ("x", "external_id", ext),
+            ("e", "email", mails),
+            ("p", "phone", numbers),
+        ):
+            if wanted:
+                for row in (
+                    Contact.objects.filter(**{f"{column}__in": text_in(Contact, wanted)})
+                    .order_by("id")
+                    .values(*FETCHED)
+                ):
+                    stored.setdefault((prefix, row[column]), row)
+        ids = {row["id"] for row in stored.values()}
+        stored["tags"] = self._stored_tags(ids) if ids and any(i.record["tags"] for i in batch) else {}
+        return stored
+
+    def _stored_tags(self, ids: set[int]) -> dict[int, list[str]]:
+        tags: dict[int, list[str]] = {}
+        links = Contact.tags.through.objects.filter(contact_id__in=ids).values_list("contact_id", "tag__name")
+        for contact_id, name in links:
+            tags.setdefault(contact_id, []).append(name)
+        return tags
+
+    # ------------------------------------------------------------------ writing
+
+    def _save(self, pending: list[Entry], changed: list[Entry]) -> None:
+        everyone = pending + changed
+        self._resolve_companies(e.company for e in everyone if "company_id" in e.changed)
+        for entry in everyone:
+            if "company_id" in entry.changed:
+                entry.values["company_id"] = self.company_ids[entry.company.lower()]
+        if pending:
+            self._insert(pending)
+        if changed:
+            self._update(changed)
+        self._link_tags(everyone)
+        self._note_updates(changed)
+
+    def _insert(self, pending: list[Entry]) -> None:
+        ins = self.inserter
+        now = ins.prep("created_at", self.ctx.now)
+        empty_list, empty_dict = ins.prep("other_emails", []), ins.prep("custom_fields", {})
+        date_prep = ins.connection.ops.adapt_datefield_value
+        json_prep = ins.fields[INSERTED.index("other_emails")].get_db_prep_save
+        rows, keys = [], []
+        for entry, key in zip(pending, ins.new_uuids(len(pending)), strict=True):
+            values = entry.values
+            keys.append(key)
+            consent_at = values["email_consent_at"]
+            rows.append(
+                (
+                    key,
+                    now,
+                    now,
+                    *(values[name] for name in SCALARS[:8]),
+                    date_prep(values["birthday"]),
+                    *(values[name] for name in SCALARS[9:]),
+                    values["email"],
+                    values["phone"],
+                    json_prep(values["other_emails"], ins.connection)
+                    if values["other_emails"]
+                    else empty_list,
+                    json_prep(values["other_phones"], ins.connection)
+                    if values["other_phones"]
+                    else empty_list,
+                    values.get("company_id"),
+                    values["email_consent"],
+                    now if consent_at else None,
+                    values["email_consent_source"],
+                    json_prep(values["custom_fields"], ins.connection)
+                    if values["custom_fields"]
+                    else empty_dict,
+                )
+            )
+        ids = ins.insert(rows)
+        for entry, key in zip(pending, keys, strict=True):
+            entry.pk = ids[key]
+            self.created.add(entry.pk)
+            self.seen.add(entry.pk)
+
+    def _update(self, changed: list[Entry]) -> None:
+        fields = sorted({name for entry in changed for name in entry.changed} - {"tags"} | {"updated_at"})
+        objects = []
+        for entry in changed:
+            contact = Contact(pk=entry.pk, updated_at=self.ctx.now)
+            for name in fields:
+                if name != "updated_at":
+                    setattr(contact, name, entry.values.get(name))
+            objects.append(contact)
+            self.seen.add(entry.pk)
+        if fields != ["updated_at"]:
+            Contact.objects.bulk_update(objects, fields)
+
+    def _resolve_companies(self, names: Iterable[str]) -> None:
+        wanted = {name.lower(): name for name in names if name.lower() not in self.company_ids}
+        if not wanted:
+            return
+        found = Company.objects.annotate(key=Lower("name")).filter(key__in=wanted).order_by("id")
+        for key, pk in found.values_list("key", "id"):
+            self.company_ids.setdefault(key, pk)
+        missing = [Company(name=name) for key, name in wanted.items() if key not in self.company_ids]
+        for company in Company.objects.bulk_create(missing):
+            self.company_ids[company.name.lower()] = company.pk
+
+    def _link_tags(self, entries: list[Entry]) -> None:
+        names = {t.lower(): t for e in entries for t in e.new_tags}
+        if not names:
+            return
+        resolve_tags(names, self.tag_ids)
+        links = [(e.pk, self.tag_ids[t.lower()]) for e in entries for t in e.new_tags]
+        insert_links(Contact.tags.through, ("contact_id", "tag_id"), links)
+
+    def _note_updates(self, changed: list[Entry]) -> None:
+        """One timeline entry per stored contact that this import changed (not per row)."""
+        subject = _("Updated by import of %(file)s") % {"file": self.ctx.source_name}
+        notes = []
+        for entry in changed:
+            if entry.existed and entry.pk not in self.created and entry.pk not in self.noted:
+                self.noted.add(entry.pk)
+                notes.append(
+                    Interaction(
+                        kind=InteractionKind.SYSTEM,
+                        contact_id=entry.pk,
+                        company_id=entry.values.get("company_id"),
+                        occurred_at=self.ctx.now,
+                        subject=subject[:300],
+                        author=self.ctx.author,
+                        data={"import": self.ctx.source_name, "fields": sorted(entry.changed)},
+                    )
+                )
+        Interaction.objects.bulk_create(notes)
+
+
+def resolve_tags(names: dict[str, str], cache: dict[str, int]) -> None:
+    """Fill ``cache`` (lower-case name -> id) for ``names``, creating missing tags in bulk."""
+    wanted = {key: name for key, name in names.items() if key not in cache}
+    if not wanted:
+        return
+    query = Tag.objects.annotate(key=Lower("name")).filter(key__in=wanted)
+    cache.update(query.values_list("key", "id"))
+    missing = [Tag(name=name) for key, name in wanted.items() if key not in cache]
+    if missing:
+        # ignore_conflicts: another import may create the same tag at the same time
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        cache.update(query.values_list("key", "id"))
+
+
+def _keys(record: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = [("x", record["external_id"])] if record.get("external_id") else []
+    keys += [("e", mail) for mail in record["emails"]]
+    keys += [("p", number) for number in record["phones"]]
+    return keys

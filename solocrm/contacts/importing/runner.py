@@ -1,0 +1,182 @@
+"""The import pipeline: open → map → parse row by row → write in batches, each in its own
+transaction → audit → report. A dry run does all of it inside one transaction that is rolled
+back, so its counts are exactly those a real run would give."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from solocrm.users.models import AuditLog
+
+from .base import Context, Item, Kind, RejectFile
+from .mapping import build_plan, field_choices
+from .readers import Table, open_table
+from .report import ImportFileError, ImportReport, Preview, RowError
+
+BATCH_SIZE = 5000  # rows per transaction: fewer commits (and WAL checkpoints) vs. memory
+Progress = Callable[[int, int | None], None]
+
+
+def kind_class(kind: str) -> type[Kind]:
+    from .companies import CompaniesKind
+    from .contacts import ContactsKind
+    from .interactions import InteractionsKind
+    from .orders import OrdersKind
+
+    kinds = {k.name: k for k in (ContactsKind, CompaniesKind, OrdersKind, InteractionsKind)}
+    if kind not in kinds:
+        raise ImportFileError(_("Unknown import kind “%(kind)s”.") % {"kind": kind})
+    return kinds[kind]
+
+
+def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: ImportReport, **options) -> Kind:
+    cls = kind_class(kind)
+    plan = build_plan(kind, table.headers, mapping, table.layout)
+    if not plan.mapped(*cls.required):
+        labels = dict(field_choices(kind))
+        raise ImportFileError(
+            _("No column was recognised as %(fields)s. Rename the headers or map them by hand.")
+            % {"fields": " / ".join(str(labels[f]) for f in cls.required if f in labels)}
+        )
+    report.layout = plan.layout
+    ctx = Context(
+        plan=plan,
+        report=report,
+        rejects=RejectFile(table.headers, options["source_name"]),
+        source_name=options["source_name"],
+        actor=options.get("actor"),
+        check_decoding=(table.encoding or "utf-8") not in ("utf-8", "utf-8-sig", "cp1252"),
+    )
+    return cls(ctx)
+
+
+def run_import(
+    kind: str,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    mapping: dict[str, str] | None = None,
+    actor: Any = None,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportReport:
+    path = Path(path)
+    source_name = source_name or path.name
+    with open_table(path) as table:
+        report = ImportReport(kind=kind, format=table.format, dry_run=dry_run)
+        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor)
+        total = table.total_hint() if progress else None
+        try:
+            with _outer(dry_run):
+                _write_batches(importer, table, progress, total)
+                if not dry_run:
+                    _audit(report, actor, source_name)
+        finally:
+            report.rejected_path = importer.ctx.rejects.close()
+    if progress:
+        progress(report.rows, report.rows)
+    return report
+
+
+@contextlib.contextmanager
+def _outer(dry_run: bool) -> Iterator[None]:
+    if not dry_run:
+        yield
+        return
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def _write_batches(importer: Kind, table: Table, progress: Progress | None, total: int | None) -> None:
+    items = importer.items(table.rows())
+    while batch := list(islice(items, BATCH_SIZE)):
+        _write_batch(importer, batch)
+        if progress:
+            progress(importer.ctx.report.rows, total)
+    with transaction.atomic():
+        importer.finish()
+
+
+def _write_batch(importer: Kind, batch: list[Item]) -> None:
+    """One batch, all or nothing: the counts are only kept when the transaction commits."""
+    report = importer.ctx.report
+    before = (report.created, report.updated, report.unchanged, report.merged)
+    try:
+        with transaction.atomic():
+            importer.write(batch)
+    except Exception:
+        report.created, report.updated, report.unchanged, report.merged = before
+        raise
+
+
+def _audit(report: ImportReport, actor: Any, source_name: str) -> None:
+    counts = {
+        k: getattr(report, k) for k in ("rows", "created", "updated", "unchanged", "merged", "rejected")
+    }
+    summary = _(
+        "Imported %(kind)s from %(file)s: %(created)d created, %(updated)d updated, %(rejected)d rejected"
+    )
+    AuditLog.record(
+        actor,
+        f"import.{report.kind}",
+        summary=summary % {"kind": report.kind, "file": source_name, **counts},
+        changes={"file": source_name, "format": report.format, "layout": report.layout, **counts},
+    )
+
+
+def preview(kind: str, path: Path, *, rows: int = 10, mapping: dict[str, str] | None = None) -> Preview:
+    """Format, detected mapping and the first ``rows`` rows as they would be imported."""
+    path = Path(path)
+    with open_table(path) as table:
+        report = ImportReport(kind=kind, format=table.format)
+        importer = _setup(kind, table, mapping, report, source_name=path.name)
+        sample, errors = [], []
+        for line, row in islice(table.rows(), rows):
+            if isinstance(row, str):
+                errors.append(RowError(line, "", row))
+                continue
+            record, problems = importer.parse(row)
+            errors.extend(RowError(line, column, reason) for column, reason in problems)
+            sample.append(display(record))
+        return Preview(
+            format=table.format,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            headers=table.headers,
+            mapping=importer.ctx.plan.mapping,
+            fields=field_choices(kind),
+            sample=sample,
+            errors=errors,
+            layout=report.layout,
+        )
+
+
+def display(record: dict[str, Any]) -> dict[str, str]:
+    """A parsed record as text for the preview table."""
+    record = dict(record)
+    for name, many in (("email", "emails"), ("phone", "phones")):
+        if many in record:
+            found = record.pop(many)
+            record[name], record[f"other_{many}"] = (found[0] if found else ""), found[1:]
+    if record.get("birthday_no_year") and not record.get("birthday"):
+        record["birthday"] = "--" + record.pop("birthday_no_year")
+    shown = {}
+    for name, value in record.items():
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        shown[name] = str(value)
+    return shown

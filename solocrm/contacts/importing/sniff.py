@@ -1,0 +1,190 @@
+"""Guess what a file is before reading it: format, text encoding and CSV delimiter.
+
+Everything is decided on the first ``SAMPLE_BYTES`` of the file so a 200 MB upload is never read
+twice; the rest is decoded while streaming with an error handler that cannot fail mid-way."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .report import ImportFileError
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+FALLBACK_ERRORS = "solocrm-cp1252"
+# Encodings charset-normalizer may pick from; without a shortlist it sometimes names an exotic
+# code page for short samples. Supersets replace their subsets (GBK -> GB18030, Latin-1 -> cp1252).
+CANDIDATES = ["utf_8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1251", "cp1250", "mac_roman"]
+SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8", "latin_1": "cp1252"}
+BINARY_MAGIC = {
+    b"\xd0\xcf\x11\xe0": "xls",
+    b"%PDF": "pdf",
+    b"\x1f\x8b": "gzip",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
+}
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode bytes that are not valid UTF-8 as Windows-1252 (Excel's habit of mixing both),
+    and bytes undefined there as Latin-1, so decoding never stops mid-file."""
+    chars = []
+    for byte in error.object[error.start : error.end]:
+        try:
+            chars.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:
+            chars.append(chr(byte))
+    return "".join(chars), error.end
+
+
+codecs.register_error(FALLBACK_ERRORS, _cp1252_fallback)
+
+
+@dataclass
+class Sniffed:
+    format: str  # "csv", "xlsx" or "vcard"
+    encoding: str | None
+    delimiter: str | None
+    errors: str = "replace"  # codec error handler for the streaming decode
+
+
+def sniff(path: Path) -> Sniffed:
+    """Decide format, encoding and delimiter of ``path`` or raise ImportFileError."""
+    size = _checked_size(path)
+    with path.open("rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        _check_xlsx(path)
+        return Sniffed("xlsx", None, None)
+    for magic, kind in BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise ImportFileError(_not_text_message(kind))
+    encoding = detect_encoding(head, complete=size <= SAMPLE_BYTES)
+    errors = FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
+    text = head.decode(encoding, errors=errors)
+    _check_text(text)
+    if text.lstrip("\ufeff \r\n\t").upper().startswith("BEGIN:VCARD"):
+        return Sniffed("vcard", encoding, None, errors)
+    if path.suffix.lower() in (".vcf", ".vcard"):
+        raise ImportFileError(_("This .vcf file does not start with BEGIN:VCARD; it is not a vCard file."))
+    return Sniffed("csv", encoding, sniff_delimiter(text), errors)
+
+
+def _checked_size(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise ImportFileError(_("The file cannot be opened.")) from None
+    if size == 0:
+        raise ImportFileError(_("The file is empty."))
+    limit = settings.SOLOCRM_MAX_IMPORT_BYTES
+    if size > limit:
+        raise ImportFileError(
+            _("The file is larger than %(mb)d MB; split it or raise SOLOCRM_MAX_IMPORT_MB.")
+            % {"mb": limit // (1024 * 1024)}
+        )
+    return size
+
+
+def _check_xlsx(path: Path) -> None:
+    """A zip file is only accepted when it is an Excel workbook (.xlsx)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        raise ImportFileError(_("The file looks like a zip archive but is damaged.")) from None
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError(_("This zip file is not an Excel workbook. Upload a .xlsx, .csv or .vcf file."))
+
+
+def _not_text_message(kind: str) -> str:
+    if kind == "xls":
+        return _("Old Excel files (.xls) cannot be read; save the sheet as .xlsx or CSV first.")
+    return _("This is not a spreadsheet (it looks like a %(kind)s file). Upload CSV, XLSX or vCard.") % {
+        "kind": kind.upper()
+    }
+
+
+def detect_encoding(head: bytes, *, complete: bool = False) -> str:
+    """The text encoding of a file starting with ``head`` (``complete``: head is the whole file)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        return _utf16_without_bom(head)
+    if _is_utf8(head, complete):
+        return "utf-8"
+    best = from_bytes(head, cp_isolation=CANDIDATES).best()
+    if best is None:
+        raise ImportFileError(_("The file is not text in any encoding we know. Upload CSV, XLSX or vCard."))
+    name = best.encoding.lower()
+    return SUPERSETS.get(name, name)
+
+
+def _is_utf8(head: bytes, complete: bool) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # The sample may end in the middle of a multi-byte character.
+        return not complete and error.start >= len(head) - 3 and error.reason == "unexpected end of data"
+    return True
+
+
+def _utf16_without_bom(head: bytes) -> str:
+    """Text saved as UTF-16 without a byte-order mark has a NUL in every other byte for
+    Latin text; anything else with NUL bytes is binary."""
+    sample = head[: 4096 - 4096 % 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > len(sample) * 0.3 and even < len(sample) * 0.05:
+        return "utf-16-le"
+    if even > len(sample) * 0.3 and odd < len(sample) * 0.05:
+        return "utf-16-be"
+    raise ImportFileError(_not_text_message("binary"))
+
+
+def _check_text(text: str) -> None:
+    """Reject binary data that happened to decode (control characters, undecodable bytes)."""
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if (ch < " " and ch not in "\t\r\n\f") or ch == "\ufffd")
+    if bad > max(3, len(sample) // 100):
+        raise ImportFileError(_not_text_message("binary"))
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most, equally long, rows."""
+    lines = text[: text.rfind("\n") + 1] if "\n" in text else text
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(r) for r in _first_rows(lines, delimiter) if any(cell.strip() for cell in r)]
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = (round(consistent, 1), counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _first_rows(text: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        pass
+    return rows

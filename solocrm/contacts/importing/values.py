@@ -1,0 +1,364 @@
+"""Parsers for one cell each: they return the clean value or raise ValueError with a short,
+translatable reason. Dates in many spellings, booleans, tags, choices, and fast paths for the
+e-mail and phone checks that dominate the time of a big import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import phonenumbers
+from django.core.validators import EmailValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from phonenumbers import PhoneMetadata, PhoneNumber
+
+from solocrm.lib.normalize import normalize_email, normalize_phone
+
+MAX_NOTES = 65_535
+MAX_TAGS_PER_ROW = 50
+MAX_QUANTITY = Decimal("1000000000")
+
+# ---------------------------------------------------------------------------------- text
+
+
+def text(value: str, limit: int) -> str:
+    """Trimmed text, rejected (never cut) when longer than the column allows."""
+    value = value.strip()
+    if len(value) > limit:
+        raise ValueError(_("longer than %(limit)d characters") % {"limit": limit})
+    return value
+
+
+def check_decoded(value: str) -> None:
+    if "\ufffd" in value:
+        raise ValueError(_("contains characters that could not be decoded"))
+
+
+# ---------------------------------------------------------------------------------- e-mail
+
+# Django's own e-mail patterns joined into one: a lower-cased address that matches is exactly one
+# that normalize_email() would return unchanged, at a tenth of the cost. Anything else (mailto:,
+# <…>, quoted local parts, IP literals, localhost) takes the full path.
+_FAST_EMAIL = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9a-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*@"
+    + EmailValidator.hostname_re
+    + EmailValidator.domain_re
+    + EmailValidator.tld_no_fqdn_re
+    + r"\Z",
+    re.IGNORECASE,
+)
+
+
+def email(value: str) -> str:
+    candidate = value.strip().lower()
+    if len(candidate) <= 254 and _FAST_EMAIL.match(candidate):
+        return candidate
+    return normalize_email(value)
+
+
+def emails(value: str) -> list[str]:
+    """Several addresses in one cell, separated by commas, semicolons or spaces."""
+    return [email(part) for part in re.split(r"\s*(?:[,;]|:::)\s*", value) if part.strip()]
+
+
+# ---------------------------------------------------------------------------------- phone
+
+_E164 = re.compile(r"\+([1-9]\d{6,14})")
+_NATIONAL = re.compile(r"[\d \-.()/]{7,30}")
+_NON_DIGITS = re.compile(r"\D")
+
+
+@lru_cache(maxsize=512)
+def _metadata(country_code: int) -> PhoneMetadata | None:
+    region = phonenumbers.region_code_for_country_code(country_code)
+    return PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+
+
+@lru_cache(maxsize=64)
+def _region_metadata(region: str) -> PhoneMetadata | None:
+    return PhoneMetadata.metadata_for_region(region)
+
+
+@lru_cache(maxsize=512)
+def _trunk_prefix(country_code: int) -> re.Pattern | None:
+    metadata = _metadata(country_code)
+    prefix = metadata.national_prefix_for_parsing if metadata else None
+    return re.compile(prefix) if prefix else None
+
+
+@lru_cache(maxsize=4096)
+def _possible_length(country_code: int, length: int) -> bool:
+    # phonenumbers decides "possible" from the country's metadata and the number's length only,
+    # so one answer per (country, length) holds for every number.
+    return phonenumbers.is_possible_number(
+        PhoneNumber(country_code=country_code, national_number=int("9" * length))
+    )
+
+
+def _possible_without_rewrites(country_code: int, national: str) -> bool:
+    """True when phonenumbers.parse would keep ``national`` as it is (no trunk prefix or leading
+    zero to strip) and the number has a possible length: then its E.164 form is plain text
+    concatenation and the expensive parse can be skipped."""
+    if national.startswith("0") or _metadata(country_code) is None:
+        return False
+    prefix = _trunk_prefix(country_code)
+    if prefix is not None and prefix.match(national):
+        return False
+    return _possible_length(country_code, len(national))
+
+
+def _country_code(digits: str) -> tuple[int, str]:
+    """Split '4930123456' into (49, '30123456') the way phonenumbers does (shortest known code)."""
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code, digits[size:]
+    return 0, digits
+
+
+def phone(value: str, region: str) -> str:
+    """E.164 like lib.normalize.normalize_phone, with fast paths for the common spellings."""
+    candidate = value.strip()
+    if match := _E164.fullmatch(candidate):
+        code, national = _country_code(match[1])
+        if code and _possible_without_rewrites(code, national):
+            return candidate
+    elif region and _NATIONAL.fullmatch(candidate):
+        fast = _national_fast(candidate, region)
+        if fast:
+            return fast
+    return normalize_phone(value, region)
+
+
+def _national_fast(candidate: str, region: str) -> str:
+    metadata = _region_metadata(region)
+    digits = _NON_DIGITS.sub("", candidate)
+    if metadata is None or not 4 <= len(digits) <= 17:
+        return ""
+    code = str(metadata.country_code)
+    idd = metadata.international_prefix
+    if digits.startswith(code) or (idd and re.match(idd, digits)):
+        return ""
+    if _possible_without_rewrites(metadata.country_code, digits):
+        return f"+{code}{digits}"
+    return ""
+
+
+def phones(value: str, region: str) -> list[str]:
+    return [phone(part, region) for part in re.split(r"[,;]+|\s{2,}| / |:::", value) if part.strip()]
+
+
+# ---------------------------------------------------------------------------------- dates
+
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_SHORT_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:[T ].*)?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL = re.compile(r"\d{1,5}(?:\.\d+)?")
+_YEARLESS = re.compile(r"--(\d{2})-?(\d{2})")
+_ZERO_DATE = re.compile(r"[0/.\-: ]*")  # Outlook writes "0/0/00" for "no birthday"
+_NAMED_FORMATS = (
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+MONTH_FIRST_REGIONS = {"US", "PH", "FM", "MH", "PW"}
+
+
+def is_empty_date(value: str) -> bool:
+    return not value.strip() or bool(_ZERO_DATE.fullmatch(value.strip()))
+
+
+def parse_date(value: str, *, region: str = "US", years: tuple[int, int] = (1900, 2100)) -> dt.date:
+    """ISO, Chinese (2024年3月5日), dotted European, US/EU slashes (day first unless the
+    region writes month first, or a part > 12 decides), month names, Excel serial numbers."""
+    value = value.strip()
+    try:
+        day = _date_parts(value, region)
+    except (ValueError, OverflowError):
+        day = None
+    if day is None:
+        raise ValueError(_("“%(value)s” is not a date") % {"value": value[:40]})
+    if not years[0] <= day.year <= years[1]:
+        raise ValueError(_("the date %(value)s is out of range") % {"value": day.isoformat()})
+    return day
+
+
+def _date_parts(value: str, region: str) -> dt.date | None:
+    if m := _ISO_DATE.fullmatch(value) or _CJK_DATE.fullmatch(value):
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _SHORT_DATE.fullmatch(value):
+        return _short_date(int(m[1]), int(m[3]), m[4], m[2] == "." or region not in MONTH_FIRST_REGIONS)
+    if m := _COMPACT.fullmatch(value):
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    if _SERIAL.fullmatch(value) and 0 < float(value) < 100_000:
+        return EXCEL_EPOCH + dt.timedelta(days=int(float(value)))
+    for fmt in _NAMED_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _short_date(first: int, second: int, year_text: str, day_first: bool) -> dt.date:
+    year = int(year_text)
+    if len(year_text) == 2:
+        year += 2000 if year + 2000 <= dt.date.today().year else 1900
+    if first > 12:
+        day_first = True
+    elif second > 12:
+        day_first = False
+    day, month = (first, second) if day_first else (second, first)
+    return dt.date(year, month, day)
+
+
+def parse_birthday(value: str, region: str) -> tuple[dt.date | None, str]:
+    """A birthday, or for a birthday without year (Google's '--03-05') the 'MM-DD' text."""
+    if m := _YEARLESS.fullmatch(value.strip()):
+        dt.date(2000, int(m[1]), int(m[2]))  # validates month and day (2000 is a leap year)
+        return None, f"{m[1]}-{m[2]}"
+    return parse_date(value, region=region, years=(1880, dt.date.today().year)), ""
+
+
+def parse_datetime(value: str, *, region: str = "US") -> dt.datetime:
+    """A moment: ISO 8601 (with or without offset), or any date form above plus a time."""
+    value = value.strip()
+    moment = None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace(" UTC", "Z"))
+    except ValueError:
+        date_text, _sep, time_text = value.partition(" ")
+        try:
+            day = parse_date(date_text, region=region, years=(1970, 2100))
+        except ValueError:
+            raise ValueError(_("“%(value)s” is not a date and time") % {"value": value[:40]}) from None
+        clock = dt.time()
+        if time_text:
+            try:
+                clock = dt.time.fromisoformat(time_text.strip().zfill(5))
+            except ValueError:
+                raise ValueError(_("“%(value)s” is not a date and time") % {"value": value[:40]}) from None
+        moment = dt.datetime.combine(day, clock)
+    if not 1970 <= moment.year <= 2100:
+        raise ValueError(_("the date %(value)s is out of range") % {"value": moment.date().isoformat()})
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
+
+
+# ---------------------------------------------------------------------------------- other
+
+_TRUE = {
+    "1",
+    "y",
+    "yes",
+    "true",
+    "t",
+    "x",
+    "✓",
+    "✔",
+    "on",
+    "subscribed",
+    "opted in",
+    "optin",
+    "granted",
+    "ja",
+    "oui",
+    "si",
+    "是",
+    "同意",
+    "已订阅",
+    "已同意",
+}
+_FALSE = {
+    "0",
+    "n",
+    "no",
+    "false",
+    "f",
+    "off",
+    "-",
+    "unsubscribed",
+    "not subscribed",
+    "opted out",
+    "nein",
+    "non",
+    "否",
+    "不同意",
+    "未订阅",
+    "未同意",
+}
+
+
+def parse_bool(value: str) -> bool:
+    key = value.strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(_("“%(value)s” is neither yes nor no") % {"value": value[:20]})
+
+
+def parse_tags(value: str) -> list[str]:
+    """Tags separated by commas, semicolons, '|' or Google's ' ::: '; Google's system labels
+    ('* myContacts') are dropped, '* starred' becomes 'starred'."""
+    names: dict[str, str] = {}
+    for part in re.split(r"\s*(?::::|[,;|])\s*", value):
+        name = part.strip()
+        if name.startswith("* "):
+            name = "" if name[2:].lower() in ("mycontacts", "my contacts") else name[2:].strip()
+        if not name:
+            continue
+        if len(name) > 60:
+            raise ValueError(_("the tag “%(name)s…” is longer than 60 characters") % {"name": name[:20]})
+        names.setdefault(name.lower(), name)
+    if len(names) > MAX_TAGS_PER_ROW:
+        raise ValueError(_("more than %(n)d tags") % {"n": MAX_TAGS_PER_ROW})
+    return list(names.values())
+
+
+def choice_parser(choices: type[models.TextChoices], synonyms: dict[str, str]):
+    """A parser accepting a choice's value, its English or translated label, or a synonym."""
+
+    def parse(value: str) -> str:
+        key = value.strip().lower()
+        lookup = {c.value: c.value for c in choices} | synonyms
+        lookup |= {str(c.label).lower(): c.value for c in choices}
+        if key in lookup:
+            return lookup[key]
+        allowed = ", ".join(c.value for c in choices)
+        raise ValueError(
+            _("“%(value)s” is not one of: %(allowed)s") % {"value": value[:30], "allowed": allowed}
+        )
+
+    return parse
+
+
+def parse_quantity(value: str) -> Decimal:
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(_("“%(value)s” is not a quantity") % {"value": value[:20]}) from None
+    if not amount.is_finite() or not 0 < amount < MAX_QUANTITY:
+        raise ValueError(_("the quantity is out of range"))
+    return amount.quantize(Decimal("0.001"))
+
+
+def web_domain(value: str) -> str:
+    """'https://www.Example.com/about' -> 'example.com'."""
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.strip().lower()).split("/")[0].split(":")[0]
+    host = host.removeprefix("www.")
+    if not re.fullmatch(r"[a-z0-9\u00a1-\uffff-]+(\.[a-z0-9\u00a1-\uffff-]+)+", host) or len(host) > 200:
+        raise ValueError(_("“%(value)s” is not a web address") % {"value": value[:40]})
+    return host

@@ -1,0 +1,218 @@
+"""Contacts import: validation per row, matching, merging, re-import, dry run, batches."""
+
+import csv
+import uuid
+from pathlib import Path
+
+import pytest
+
+from solocrm.contacts.choices import InteractionKind
+from solocrm.contacts.importing import base, run_import, runner
+from solocrm.contacts.importing.contacts import ContactsKind
+from solocrm.contacts.models import Company, Contact, Interaction, Tag
+from solocrm.users.models import AuditLog
+
+HEADER = "Name,Email,Phone,Company,Tags,Notes\n"
+
+
+def write(tmp_path: Path, body: str, name: str = "people.csv", header: str = HEADER) -> Path:
+    path = tmp_path / name
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def many_rows(count: int) -> str:
+    return "".join(f"Person {i},p{i}@example.com,,Firm {i % 3},t{i % 2},\n" for i in range(count))
+
+
+@pytest.mark.django_db
+def test_it_reports_bad_rows_with_line_column_and_reason_and_imports_the_good_ones(tmp_path):
+    path = write(
+        tmp_path,
+        "Ada Lovelace,ada@example.com,(202) 555-0143,,,\n"
+        "Bad Mail,not-an-email,,,,\n"
+        '"Multi\nLine",,12,,,\n'
+        ",,,Lonely Company,,\n"
+        "Bob,bob@example.com,,,,\n",
+    )
+    report = run_import("contacts", path)
+    assert (report.rows, report.created, report.rejected) == (5, 2, 3)
+    problems = [(e.line, e.column) for e in report.errors]
+    assert problems == [(3, "Email"), (4, "Phone"), (6, "")]  # the quoted field spans lines 4-5
+    assert "not-an-email" in report.errors[0].reason
+    assert set(Contact.objects.values_list("email", flat=True)) == {"ada@example.com", "bob@example.com"}
+
+
+@pytest.mark.django_db
+def test_it_writes_rejected_rows_with_their_cells_line_and_reason(tmp_path):
+    report = run_import("contacts", write(tmp_path, "Ok,ok@example.com,,,,\nBad,bad@,,,,\n"))
+    with open(report.rejected_path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Name", "Email", "Phone", "Company", "Tags", "Notes", "line", "reason"]
+    assert rows[1][:2] == ["Bad", "bad@"] and rows[1][6] == "3" and rows[1][7].startswith("Email: ")
+    assert Path(report.rejected_path).parent == Path(base.settings.SOLOCRM_IMPORT_DIR)
+
+
+@pytest.mark.django_db
+def test_reimporting_the_same_file_creates_and_updates_nothing(tmp_path):
+    path = write(
+        tmp_path,
+        'Ada Lovelace,ada@example.com,(202) 555-0143,Engines,"vip, math",Likes tea\n'
+        "Ada L.,ADA@example.com,+1 202 555 0199,,friends,\n"  # same person again: merged
+        "Grace Hopper,grace@example.com,,Navy,,\n",
+    )
+    first = run_import("contacts", path)
+    assert (first.created, first.merged, first.updated) == (2, 1, 0)
+    again = run_import("contacts", path)
+    assert (again.created, again.updated, again.unchanged, again.merged) == (0, 0, 2, 1)
+    assert Contact.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_duplicates_in_one_file_are_merged_filling_only_empty_fields(tmp_path):
+    path = write(
+        tmp_path,
+        "Ada Lovelace,ada@example.com,,,vip,\n"
+        "Ada Byron,,(202) 555-0143,Engines,math,\n"
+        "Ada King,ada.king@example.com,+12025550143,,,\n",  # joins the first two through the phone
+    )
+    report = run_import("contacts", path)
+    assert (report.created, report.merged) == (2, 1)
+    ada = Contact.objects.get(email="ada@example.com")
+    assert ada.full_name == "Ada Lovelace"
+    byron = Contact.objects.get(phone="+12025550143")
+    assert byron.email == "ada.king@example.com" and byron.full_name == "Ada Byron"  # filled, not replaced
+
+
+@pytest.mark.django_db
+def test_duplicates_are_merged_across_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 2)
+    path = write(tmp_path, "A,a@example.com,,,,\nB,b@example.com,,,,\nA again,A@EXAMPLE.COM,,,x,\n")
+    report = run_import("contacts", path)
+    assert (report.created, report.merged) == (2, 1)
+    assert Contact.objects.count() == 2
+    assert set(Contact.objects.get(email="a@example.com").tags.values_list("name", flat=True)) == {"x"}
+
+
+@pytest.mark.django_db
+def test_it_updates_changed_fields_of_stored_contacts_and_notes_it_on_the_timeline(tmp_path):
+    stored = Contact.objects.create(
+        first_name="Ada", last_name="Lovelace", email="ada@example.com", title="Countess"
+    )
+    path = write(tmp_path, "Ada Lovelace,ada@example.com,+442079460958,Engines,vip,\n")
+    report = run_import("contacts", path, source_name="crm-export.csv")
+    assert (report.created, report.updated) == (0, 1)
+    stored.refresh_from_db()
+    assert (stored.phone, stored.company.name, stored.title) == ("+442079460958", "Engines", "Countess")
+    note = Interaction.objects.get(contact=stored)
+    assert note.kind == InteractionKind.SYSTEM and "crm-export.csv" in note.subject
+    assert AuditLog.objects.get(action="import.contacts").changes["updated"] == 1
+
+
+@pytest.mark.django_db
+def test_it_matches_by_external_id_before_email_and_keeps_a_new_email_as_other(tmp_path):
+    stored = Contact.objects.create(first_name="Ada", email="old@example.com", external_id="C-1")
+    path = write(tmp_path, "C-1,Ada,new@example.com\n", header="Customer ID,Name,Email\n")
+    assert run_import("contacts", path).updated == 1
+    stored.refresh_from_db()
+    assert (stored.email, stored.other_emails) == ("old@example.com", ["new@example.com"])
+
+
+@pytest.mark.django_db
+def test_a_dry_run_counts_everything_and_writes_nothing(tmp_path):
+    Contact.objects.create(first_name="Ada", email="ada@example.com")
+    path = write(
+        tmp_path, "Ada Lovelace,ada@example.com,,Engines,vip,\nNew Person,new@example.com,,,,\nBad,x,,,,\n"
+    )
+    report = run_import("contacts", path, dry_run=True)
+    assert (report.dry_run, report.created, report.updated, report.rejected) == (True, 1, 1, 1)
+    assert Contact.objects.count() == 1 and Contact.objects.get().last_name == ""
+    assert not Company.objects.exists() and not Tag.objects.exists() and not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_crash_in_the_second_batch_leaves_only_whole_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 3)
+    real_write = ContactsKind.write
+    calls = []
+
+    def failing_write(self, batch):
+        calls.append(len(batch))
+        real_write(self, batch)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ContactsKind, "write", failing_write)
+    with pytest.raises(RuntimeError):
+        run_import("contacts", write(tmp_path, many_rows(8)))
+    assert Contact.objects.count() == 3  # the first batch; the second was rolled back entirely
+    assert Contact.tags.through.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_it_sets_consent_with_its_source_when_the_file_says_yes(tmp_path):
+    path = write(
+        tmp_path, "Ada,ada@example.com,yes\nBob,bob@example.com,no\n", header="Name,Email,Accepts Marketing\n"
+    )
+    run_import("contacts", path, source_name="shop.csv")
+    ada, bob = Contact.objects.get(email="ada@example.com"), Contact.objects.get(email="bob@example.com")
+    assert ada.email_consent and ada.email_consent_at and ada.email_consent_source == "import: shop.csv"
+    assert not bob.email_consent and bob.email_consent_at is None
+
+
+@pytest.mark.django_db
+def test_new_contacts_get_distinct_version_4_uuids_and_timestamps(tmp_path):
+    run_import("contacts", write(tmp_path, many_rows(20)))
+    rows = list(Contact.objects.values_list("uuid", "created_at", "updated_at"))
+    assert len({key for key, _c, _u in rows}) == 20
+    assert all(key.version == 4 and key.variant == uuid.RFC_4122 for key, _c, _u in rows)
+    assert all(created is not None and created == updated for _k, created, updated in rows)
+
+
+@pytest.mark.django_db
+def test_it_links_companies_and_tags_once_each(tmp_path):
+    run_import("contacts", write(tmp_path, many_rows(9)))
+    assert Company.objects.count() == 3 and Tag.objects.count() == 2
+    assert Contact.objects.filter(tags__name="t0").count() == 5
+
+
+@pytest.mark.django_db
+def test_script_in_a_name_is_stored_as_plain_text(tmp_path):
+    path = write(
+        tmp_path, '"<script>alert(1)</script>",x@example.com,,"<b>Co</b>",,"<img src=x onerror=alert(1)>"\n'
+    )
+    assert run_import("contacts", path).created == 1
+    stored = Contact.objects.get()
+    assert stored.first_name == "<script>alert(1)</script>"
+    assert stored.company.name == "<b>Co</b>" and stored.notes == "<img src=x onerror=alert(1)>"
+
+
+@pytest.mark.django_db
+def test_overlong_and_huge_values_are_rejected_never_truncated(tmp_path):
+    huge = "x" * 2_000_000
+    path = write(tmp_path, f"{'A' * 150},a@example.com,,,,\nB,b@example.com,,,,{huge}\nC,c@example.com,,,,\n")
+    report = run_import("contacts", path)
+    assert (report.created, report.rejected) == (1, 2)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "Name"), (3, "Notes")]
+    assert "100" in report.errors[0].reason
+
+
+@pytest.mark.django_db
+def test_each_batch_uses_a_bounded_number_of_queries(tmp_path, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 50)
+    run_import("contacts", write(tmp_path, many_rows(50), name="first.csv"))
+    path = write(tmp_path, many_rows(100), name="second.csv")  # 50 known (unchanged) + 50 new, 2 batches
+    with django_assert_max_num_queries(2 * 14 + 4):
+        report = run_import("contacts", path)
+    assert (report.created, report.unchanged) == (50, 50)
+
+
+@pytest.mark.django_db
+def test_progress_is_reported_per_batch_and_at_the_end(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 4)
+    seen = []
+    run_import(
+        "contacts", write(tmp_path, many_rows(10)), progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen[-1] == (10, 10)
+    assert [done for done, _total in seen[:-1]] == [4, 8, 10]

@@ -1,0 +1,64 @@
+"""First-run set-up, log-in and the API token page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from solocrm.web.helpers import load_demo_data
+
+from .access import role_required
+from .choices import Action
+from .forms import SetupForm, TokenForm
+from .models import ApiToken
+from .services import create_token
+from .services import revoke_token as revoke_token_service
+from .setup import setup_needed
+
+
+@login_not_required
+def setup(request: HttpRequest) -> HttpResponse:
+    """Create the owner account, once, with the token printed by `solocrm serve`."""
+    if not setup_needed():
+        raise Http404
+    form = SetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to solocrm. Your owner account is ready."))
+        if form.cleaned_data["load_demo"]:
+            load_demo_data(request)
+        return redirect("web:home")
+    return render(request, "users/setup.html", {"form": form})
+
+
+@role_required(Action.VIEW)
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens; a new token's secret is shown once, right after creation."""
+    form = TokenForm(request.POST or None)
+    raw_token = None
+    if request.method == "POST" and form.is_valid():
+        _token, raw_token = create_token(request.user, form.cleaned_data["name"], actor=request.user)
+        form = TokenForm()
+    context = {
+        "form": form,
+        "raw_token": raw_token,
+        "tokens": ApiToken.objects.filter(user=request.user),
+    }
+    response = render(request, "users/tokens.html", context)
+    response["Cache-Control"] = "no-store"  # the raw token must not linger in a cache
+    return response
+
+
+@require_POST
+@role_required(Action.VIEW)
+def revoke_token(request: HttpRequest, public_id) -> HttpResponse:
+    token = get_object_or_404(ApiToken, uuid=public_id, user=request.user)
+    revoke_token_service(token, actor=request.user)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("users:tokens")
