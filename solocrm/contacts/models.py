@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -10,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from solocrm.lib.models import PublicModel
 
 from .choices import Channel, ImportKind, ImportStatus, InteractionKind, LifecycleStage
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all(unicodedata.east_asian_width(ch) in "WF" for ch in text)
 
 
 class Tag(PublicModel):
@@ -87,7 +93,6 @@ class Contact(PublicModel, Address):
         max_length=20,
         choices=LifecycleStage.choices,
         default=LifecycleStage.LEAD,
-        db_index=True,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -96,6 +101,7 @@ class Contact(PublicModel, Address):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("owner"),
+        db_index=False,  # mostly empty for a solo owner: not worth slowing every insert
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("tags"))
     email_consent = models.BooleanField(_("e-mail marketing consent"), default=False)
@@ -109,17 +115,19 @@ class Contact(PublicModel, Address):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["last_name", "first_name", "id"]
-        indexes = [
-            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_order"),
-            models.Index(Lower("last_name"), name="contact_last_name_ci"),
-            models.Index(fields=["-created_at"], name="contact_newest"),
-        ]
+        # Every index slows a million-row import down: keep only those a list, a lookup or the
+        # importer's matching needs (created_at's own index also serves "newest first").
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="contact_name_order")]
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or str(self.uuid)
 
     @property
     def full_name(self) -> str:
+        """'Ada Lovelace', but '王小明' (family name first, no space) for Chinese, Japanese and
+        Korean names."""
+        if _is_cjk(self.last_name) and (not self.first_name or _is_cjk(self.first_name)):
+            return f"{self.last_name}{self.first_name}"
         return f"{self.first_name} {self.last_name}".strip()
 
     def give_consent(self, source: str, at=None) -> None:
