@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
+from ninja.responses import Status
 from ninja.security import HttpBearer, SessionAuth
 
 from solocrm import __version__
@@ -201,7 +202,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
     user = _token_user(request, payload.user)
     token, raw = user_services.create_token(user, payload.name, actor=request.user)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @tokens_router.delete("/tokens/{uuid}", response=responses({204: None}))
@@ -209,7 +210,7 @@ def revoke_token(request: HttpRequest, uuid: str):
     """Revoke a token: it stops working at once. The record stays, marked revoked."""
     token = access.get_for(request.user, _visible_tokens(request.user), uuid)
     user_services.revoke_token(token, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 api.add_router("/", contacts_router)

@@ -23,6 +23,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -301,7 +302,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilter]):
 def create_contact(request: HttpRequest, payload: ContactIn):
     """Create a contact. A second contact with the same e-mail address is a 409."""
     data = _contact_data(request, payload.model_dump())
-    return 201, services.create_contact(data, actor=request.user, via=_("API"))
+    return Status(201, services.create_contact(data, actor=request.user, via=_("API")))
 
 
 @router.get("/contacts/{uuid}", response=responses({200: ContactOut}), tags=["contacts"])
@@ -330,7 +331,7 @@ def delete_contact(request: HttpRequest, uuid: str):
     """Delete a contact with its timeline and tasks (owner only)."""
     contact = access.get_for(request.user, Contact, uuid, Action.DELETE)
     services.delete_contact(contact, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- companies --------------------------------------------------------------------------------
@@ -392,7 +393,7 @@ def list_companies(request: HttpRequest, filters: Query[CompanyFilter]):
 
 @router.post("/companies", response=responses({201: CompanyOut}), tags=["companies"])
 def create_company(request: HttpRequest, payload: CompanyIn):
-    return 201, services.create_company(payload.model_dump(), actor=request.user)
+    return Status(201, services.create_company(payload.model_dump(), actor=request.user))
 
 
 @router.get("/companies/{uuid}", response=responses({200: CompanyOut}), tags=["companies"])
@@ -417,7 +418,7 @@ def delete_company(request: HttpRequest, uuid: str):
     """Delete a company and its timeline; its contacts stay, without a company (owner only)."""
     company = access.get_for(request.user, Company, uuid, Action.DELETE)
     services.delete_company(company, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- interactions (the timeline) --------------------------------------------------------------
@@ -495,7 +496,7 @@ def create_interaction(request: HttpRequest, payload: InteractionIn):
     data = payload.model_dump()
     data["contact"] = resolve(request.user, Contact, data["contact"], "contact")
     data["company"] = resolve(request.user, Company, data["company"], "company")
-    return 201, services.create_interaction(data, actor=request.user)
+    return Status(201, services.create_interaction(data, actor=request.user))
 
 
 @router.get("/interactions/{uuid}", response=responses({200: InteractionOut}), tags=["interactions"])
@@ -514,7 +515,7 @@ def update_interaction(request: HttpRequest, uuid: str, payload: InteractionPatc
 def delete_interaction(request: HttpRequest, uuid: str):
     interaction = access.get_for(request.user, Interaction, uuid, Action.DELETE)
     services.delete_interaction(interaction, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -586,7 +587,7 @@ def create_import(
     AuditLog.record(request.user, "import.create", job, summary=job.original_name)
     start_job(job)
     job.refresh_from_db()
-    return 202, job
+    return Status(202, job)
 
 
 @router.get("/imports", response=responses({200: list[ImportOut]}), tags=["imports"])

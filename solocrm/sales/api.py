@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
+from ninja.responses import Status
 from pydantic import model_validator
 
 from solocrm.contacts.api import (
@@ -76,7 +77,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilter]):
 
 @router.post("/products", response=responses({201: ProductOut}), tags=["products"])
 def create_product(request: HttpRequest, payload: ProductIn):
-    return 201, services.create_product(payload.model_dump(), actor=request.user)
+    return Status(201, services.create_product(payload.model_dump(), actor=request.user))
 
 
 @router.get("/products/{uuid}", response=responses({200: ProductOut}), tags=["products"])
@@ -101,7 +102,7 @@ def delete_product(request: HttpRequest, uuid: str):
     """Delete a product; order lines keep its name, SKU and price (owner only)."""
     product = access.get_for(request.user, Product, uuid, Action.DELETE)
     services.delete_product(product, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
     """Create an order with its lines. The same ``source`` + ``external_id`` twice is a 409."""
     data, lines = _order_data(request, payload.model_dump())
     order = services.create_order(data, lines=lines, actor=request.user)
-    return 201, _orders().get(pk=order.pk)
+    return Status(201, _orders().get(pk=order.pk))
 
 
 @router.get("/orders/{uuid}", response=responses({200: OrderOut}), tags=["orders"])
@@ -235,7 +236,7 @@ def update_order(request: HttpRequest, uuid: str, payload: OrderPatch):
 def delete_order(request: HttpRequest, uuid: str):
     order = access.get_for(request.user, Order, uuid, Action.DELETE)
     services.delete_order(order, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def create_task(request: HttpRequest, payload: TaskIn):
     )
     if data["done"]:
         services.complete_task(task, actor=request.user)
-    return 201, _tasks().get(pk=task.pk)
+    return Status(201, _tasks().get(pk=task.pk))
 
 
 @router.get("/tasks/{uuid}", response=responses({200: TaskOut}), tags=["tasks"])
@@ -347,4 +348,4 @@ def update_task(request: HttpRequest, uuid: str, payload: TaskPatch):
 def delete_task(request: HttpRequest, uuid: str):
     task = access.get_for(request.user, Task, uuid, Action.DELETE)
     services.delete_task(task, actor=request.user)
-    return 204, None
+    return Status(204, None)
