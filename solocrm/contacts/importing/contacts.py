@@ -10,9 +10,12 @@ e-mails / phones."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -21,7 +24,7 @@ from solocrm.lib.normalize import normalize_name, split_full_name
 from ..choices import Channel, InteractionKind, LifecycleStage
 from ..models import Company, Contact, Interaction, Tag
 from . import values as v
-from .base import Context, IdSet, Item, Kind, RawInserter, insert_links, text_in
+from .base import IN_CHUNK, Context, IdSet, Item, Kind, RawInserter, ids_by_text, insert_links
 
 MAX_OTHER = 20  # other e-mails / phones kept per contact
 
@@ -118,6 +121,10 @@ SCALARS = (
     "notes",
     "external_id",
 )
+SCALAR_SET = frozenset(SCALARS)
+# The scalars around birthday (the one that needs adapting), as INSERTED lists them.
+BEFORE_BIRTHDAY = operator.itemgetter(*SCALARS[: SCALARS.index("birthday")])
+AFTER_BIRTHDAY = operator.itemgetter(*SCALARS[SCALARS.index("birthday") + 1 :], "email", "phone")
 FETCHED = (
     "id",
     *SCALARS,
@@ -172,17 +179,6 @@ def _text_parser(limit: int):
     return parse
 
 
-def _one_or_many(single, many):
-    """Most cells hold one address; only split the ones that contain a separator."""
-
-    def parse(value: str) -> list[str]:
-        if "," in value or ";" in value or ":::" in value:
-            return many(value)
-        return [single(value)]
-
-    return parse
-
-
 class ContactParser:
     """Row -> record dict, with the columns to read decided once per file (this loop runs once
     per row of a million-row file, so it touches only the mapped columns). Kept apart from the
@@ -210,8 +206,8 @@ class ContactParser:
         ]
         self.email_columns = tuple(columns.get("email", ())) + tuple(columns.get("other_emails", ()))
         self.phone_columns = tuple(columns.get("phone", ())) + tuple(columns.get("other_phones", ()))
-        self.parse_emails = _one_or_many(v.email, v.emails)
-        self.parse_phones = _one_or_many(lambda s: v.phone(s, region), lambda s: v.phones(s, region))
+        self.phone = functools.partial(v.phone, region=region)
+        self.phones = functools.partial(v.phones, region=region)
         self.full_name_columns = tuple(columns.get("full_name", ()))
         self.tag_columns = tuple(columns.get("tags", ()))
         self.note_columns = tuple(columns.get("notes", ()))
@@ -233,10 +229,13 @@ class ContactParser:
                     except ValueError as error:
                         errors.append((headers[index], str(error)))
                     break
-        self._names(row, record, errors)
-        record["emails"] = self._collect(row, self.email_columns, self.parse_emails, errors)
-        record["phones"] = self._collect(row, self.phone_columns, self.parse_phones, errors)
-        self._lists(row, record, errors)
+        if self.full_name_columns or "middle_name" in record:
+            self._names(row, record, errors)
+        record["emails"] = self._collect(row, self.email_columns, v.email, v.emails, errors)
+        record["phones"] = self._collect(row, self.phone_columns, self.phone, self.phones, errors)
+        record["tags"] = self._tags(row, errors) if self.tag_columns else []
+        if self.note_columns:
+            self._notes(row, record, errors)
         if not errors and not (
             record.get("first_name") or record.get("last_name") or record["emails"] or record["phones"]
         ):
@@ -263,27 +262,49 @@ class ContactParser:
                 record["first_name"], record["last_name"] = given, family
                 return
 
-    def _collect(self, row: list[str], indexes: tuple[int, ...], parse, errors: list) -> list[str]:
+    def _collect(self, row: list[str], indexes: tuple[int, ...], single, many, errors: list) -> list[str]:
+        """Addresses (or numbers) of all ``indexes`` in order, without repeats. Most cells hold
+        one value: only the ones with a separator are split."""
         found: list[str] = []
         for index in indexes:
             value = row[index]
-            if value and not value.isspace():
-                try:
-                    found.extend(x for x in parse(value) if x not in found)
-                except ValueError as error:
-                    errors.append((self.headers[index], str(error)))
-        return found[: MAX_OTHER + 1]
+            if not value or value.isspace():
+                continue
+            try:
+                if "," in value or ";" in value or ":::" in value:
+                    items = many(value)
+                elif not found:  # the usual case: the row's first value, nothing to compare with
+                    found = [single(value)]
+                    continue
+                else:
+                    items = [single(value)]
+            except ValueError as error:
+                errors.append((self.headers[index], str(error)))
+                continue
+            for item in items:
+                if item not in found:
+                    found.append(item)
+        return found if len(found) <= MAX_OTHER + 1 else found[: MAX_OTHER + 1]
 
-    def _lists(self, row: list[str], record: dict, errors: list) -> None:
+    def _tags(self, row: list[str], errors: list) -> list[str]:
         tags: list[str] = []
         for index in self.tag_columns:
-            if row[index].strip():
-                try:
-                    known = {x.lower() for x in tags}
-                    tags.extend(t for t in v.parse_tags(row[index]) if t.lower() not in known)
-                except ValueError as error:
-                    errors.append((self.headers[index], str(error)))
-        record["tags"] = tags
+            value = row[index]
+            if not value or value.isspace():
+                continue
+            try:
+                parsed = v.parse_tags(value)
+            except ValueError as error:
+                errors.append((self.headers[index], str(error)))
+                continue
+            if tags:  # parse_tags already drops repeats within one cell
+                known = {x.lower() for x in tags}
+                tags.extend(t for t in parsed if t.lower() not in known)
+            else:
+                tags = parsed
+        return tags
+
+    def _notes(self, row: list[str], record: dict, errors: list) -> None:
         notes = [row[i].strip() for i in self.note_columns if row[i].strip()]
         if notes:
             text = "\n".join(notes)
@@ -330,20 +351,24 @@ class Entry:
         self._add_contacts(record["phones"], "phone", "other_phones")
         self._absorb_extras(record, fill_only, ctx)
 
-    def fill_new(self, record: dict[str, Any], ctx: Context) -> None:
-        """``absorb`` for a contact that does not exist yet: the same result, fewer steps (this
-        runs for every new row of a big import)."""
-        values = self.values
-        for name in SCALARS:
-            new = record.get(name)
-            if new:
+    @classmethod
+    def new(cls, record: dict[str, Any], ctx: Context) -> Entry:
+        """A contact that does not exist yet, filled from its first row: what ``absorb`` on an
+        empty contact gives, in fewer steps (this runs for every new row of a big import)."""
+        values = NEW_CONTACT.copy()
+        for name, new in record.items():
+            if new and name in SCALAR_SET:
                 values[name] = new
         emails, numbers = record["emails"], record["phones"]
         if emails:
             values["email"], values["other_emails"] = emails[0], emails[1:]
         if numbers:
             values["phone"], values["other_phones"] = numbers[0], numbers[1:]
-        self._absorb_extras(record, False, ctx)
+        entry = cls(None, values, "", (), True)
+        get = record.get
+        if get("company") or record["tags"] or get("email_consent") or get("birthday_no_year"):
+            entry._absorb_extras(record, False, ctx)  # otherwise it would change nothing
+        return entry
 
     def _add_contacts(self, items: list[str], primary: str, others: str) -> None:
         values = self.values
@@ -397,10 +422,6 @@ NEW_CONTACT: dict[str, Any] = {
 }
 
 
-def new_values() -> dict[str, Any]:
-    return NEW_CONTACT.copy()
-
-
 class ContactsKind(Kind):
     name = "contacts"
     required = ("full_name", "first_name", "last_name", "email", "phone", "other_emails", "other_phones")
@@ -435,8 +456,7 @@ class ContactsKind(Kind):
             keys = _keys(record)
             entry = self._find(keys, local, stored, entries)
             if entry is None:
-                entry = Entry(None, new_values(), "", (), True)
-                entry.fill_new(record, ctx)
+                entry = Entry.new(record, ctx)
                 pending.append(entry)
                 report.created += 1
             elif entry.touched:
@@ -472,7 +492,9 @@ class ContactsKind(Kind):
         return Entry(pk, values, company, stored["tags"].get(pk, ()), pk in self.seen)
 
     def _fetch(self, batch: list[Item]) -> dict:
-        """Stored contacts matching any key of the batch: one IN query per kind of key."""
+        """Stored contacts matching any key of the batch: first (value, id) pairs with one cheap
+        raw query per kind of key, then the full rows of the matched ids only (none at all for a
+        batch of new contacts)."""
         ext, mails, numbers = set(), set(), set()
         for item in batch:
             record = item.record
@@ -480,22 +502,36 @@ class ContactsKind(Kind):
                 ext.add(record["external_id"])
             mails.update(record["emails"])
             numbers.update(record["phones"])
+        matches = [
+            (prefix, ids_by_text(Contact, column, wanted))
+            for prefix, column, wanted in (
+                ("x", "external_id", ext),
+                ("e", "email", mails),
+                ("p", "phone", numbers),
+            )
+        ]
+        ids = {pk for _prefix, pairs in matches for _value, pk in pairs}
+        rows = self._stored_rows(ids)
         stored: dict[Any, Any] = {}
-        for prefix, column, wanted in (
-            ("x", "external_id", ext),
-            ("e", "email", mails),
-            ("p", "phone", numbers),
-        ):
-            if wanted:
-                for row in (
-                    Contact.objects.filter(**{f"{column}__in": text_in(Contact, wanted)})
-                    .order_by("id")
-                    .values(*FETCHED)
-                ):
-                    stored.setdefault((prefix, row[column]), row)
-        ids = {row["id"] for row in stored.values()}
+        for prefix, pairs in matches:
+            for value, pk in pairs:  # ordered by id: the oldest contact wins a shared key
+                stored.setdefault((prefix, value), rows[pk])
         stored["tags"] = self._stored_tags(ids) if ids and any(i.record["tags"] for i in batch) else {}
         return stored
+
+    def _stored_rows(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+        """The FETCHED values of ``ids``: on PostgreSQL as one array parameter (psycopg binds
+        thousands of parameters slowly), on SQLite in chunks below its parameter limit."""
+        wanted = sorted(ids)
+        if self.inserter.connection.vendor == "postgresql":
+            chunks = [RawSQL("SELECT unnest(%s::bigint[])", [wanted])] if wanted else []
+        else:
+            chunks = [wanted[start : start + IN_CHUNK] for start in range(0, len(wanted), IN_CHUNK)]
+        rows: dict[int, dict[str, Any]] = {}
+        for chunk in chunks:
+            for row in Contact.objects.filter(id__in=chunk).values(*FETCHED):
+                rows[row["id"]] = row
+        return rows
 
     def _stored_tags(self, ids: set[int]) -> dict[int, list[str]]:
         tags: dict[int, list[str]] = {}
@@ -526,20 +562,20 @@ class ContactsKind(Kind):
         date_prep = ins.connection.ops.adapt_datefield_value
         json_prep = ins.fields[INSERTED.index("other_emails")].get_db_prep_save
         rows, keys = [], []
+        before, after = BEFORE_BIRTHDAY, AFTER_BIRTHDAY
         for entry, key in zip(pending, ins.new_uuids(len(pending)), strict=True):
             values = entry.values
             keys.append(key)
             consent_at = values["email_consent_at"]
+            birthday = values["birthday"]
             rows.append(
                 (
                     key,
                     now,
                     now,
-                    *(values[name] for name in SCALARS[:8]),
-                    date_prep(values["birthday"]),
-                    *(values[name] for name in SCALARS[9:]),
-                    values["email"],
-                    values["phone"],
+                    *before(values),
+                    date_prep(birthday) if birthday is not None else None,
+                    *after(values),
                     json_prep(values["other_emails"], ins.connection)
                     if values["other_emails"]
                     else empty_list,

@@ -82,8 +82,10 @@ def sniff(path: Path) -> Sniffed:
 def _checked_size(path: Path) -> int:
     try:
         size = path.stat().st_size
-    except OSError:
-        raise ImportFileError(_("The file cannot be opened.")) from None
+    except OSError as error:
+        raise ImportFileError(
+            _("The file cannot be opened (%(reason)s): check the path.") % {"reason": error.strerror}
+        ) from None
     if size == 0:
         raise ImportFileError(_("The file is empty."))
     limit = settings.SOLOCRM_MAX_IMPORT_BYTES

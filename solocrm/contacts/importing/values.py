@@ -67,9 +67,11 @@ def emails(value: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------- phone
 
-_E164 = re.compile(r"\+([1-9]\d{6,14})")
-_NATIONAL = re.compile(r"[\d \-.()/]{7,30}")
-_NON_DIGITS = re.compile(r"\D")
+# ASCII digits only: phonenumbers turns full-width or Arabic-Indic digits into ASCII ones, so such
+# numbers must take the full path (\d would let them through unchanged).
+_E164 = re.compile(r"\+([1-9][0-9]{6,14})")
+_NATIONAL = re.compile(r"[0-9 \-.()/]{7,30}")
+_SEPARATORS = str.maketrans("", "", " -.()/")  # what _NATIONAL allows besides digits
 
 
 @lru_cache(maxsize=512)
@@ -79,15 +81,21 @@ def _metadata(country_code: int) -> PhoneMetadata | None:
 
 
 @lru_cache(maxsize=64)
-def _region_metadata(region: str) -> PhoneMetadata | None:
-    return PhoneMetadata.metadata_for_region(region)
+def _region_rules(region: str) -> tuple[int, str, re.Pattern | None] | None:
+    """(country code, its digits, international dialling prefix) of a region, decided once."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return None
+    idd = metadata.international_prefix
+    return metadata.country_code, str(metadata.country_code), re.compile(idd) if idd else None
 
 
 @lru_cache(maxsize=512)
-def _trunk_prefix(country_code: int) -> re.Pattern | None:
+def _country_rules(country_code: int) -> tuple[bool, re.Pattern | None]:
+    """(metadata known, trunk prefix pattern) of a country code, decided once."""
     metadata = _metadata(country_code)
     prefix = metadata.national_prefix_for_parsing if metadata else None
-    return re.compile(prefix) if prefix else None
+    return metadata is not None, re.compile(prefix) if prefix else None
 
 
 @lru_cache(maxsize=4096)
@@ -103,21 +111,28 @@ def _possible_without_rewrites(country_code: int, national: str) -> bool:
     """True when phonenumbers.parse would keep ``national`` as it is (no trunk prefix or leading
     zero to strip) and the number has a possible length: then its E.164 form is plain text
     concatenation and the expensive parse can be skipped."""
-    if national.startswith("0") or _metadata(country_code) is None:
+    if national.startswith("0"):
         return False
-    prefix = _trunk_prefix(country_code)
-    if prefix is not None and prefix.match(national):
+    known, prefix = _country_rules(country_code)
+    if not known or (prefix is not None and prefix.match(national)):
         return False
     return _possible_length(country_code, len(national))
 
 
+@lru_cache(maxsize=1024)
+def _leading_code(head: str) -> tuple[int, int]:
+    """(country code, its length) at the start of ``head`` (the shortest known code, as
+    phonenumbers reads it), (0, 0) if none."""
+    for size in (1, 2, 3):
+        if int(head[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return int(head[:size]), size
+    return 0, 0
+
+
 def _country_code(digits: str) -> tuple[int, str]:
     """Split '4930123456' into (49, '30123456') the way phonenumbers does (shortest known code)."""
-    for size in (1, 2, 3):
-        code = int(digits[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return code, digits[size:]
-    return 0, digits
+    code, size = _leading_code(digits[:3])
+    return code, digits[size:]
 
 
 def phone(value: str, region: str) -> str:
@@ -135,15 +150,14 @@ def phone(value: str, region: str) -> str:
 
 
 def _national_fast(candidate: str, region: str) -> str:
-    metadata = _region_metadata(region)
-    digits = _NON_DIGITS.sub("", candidate)
-    if metadata is None or not 4 <= len(digits) <= 17:
+    rules = _region_rules(region)
+    digits = candidate.translate(_SEPARATORS)
+    if rules is None or not 4 <= len(digits) <= 17:
         return ""
-    code = str(metadata.country_code)
-    idd = metadata.international_prefix
-    if digits.startswith(code) or (idd and re.match(idd, digits)):
+    country_code, code, idd = rules
+    if digits.startswith(code) or (idd is not None and idd.match(digits)):
         return ""
-    if _possible_without_rewrites(metadata.country_code, digits):
+    if _possible_without_rewrites(country_code, digits):
         return f"+{code}{digits}"
     return ""
 
@@ -310,11 +324,17 @@ def parse_bool(value: str) -> bool:
     raise ValueError(_("“%(value)s” is neither yes nor no") % {"value": value[:20]})
 
 
+_TAG_SEPARATORS = re.compile(r"\s*(?::::|[,;|])\s*")
+
+
 def parse_tags(value: str) -> list[str]:
     """Tags separated by commas, semicolons, '|' or Google's ' ::: '; Google's system labels
     ('* myContacts') are dropped, '* starred' becomes 'starred'."""
     names: dict[str, str] = {}
-    for part in re.split(r"\s*(?::::|[,;|])\s*", value):
+    # Commas alone (the usual case) split the same with str.split: the regex only also eats the
+    # white space next to a separator, which strip() removes anyway.
+    parts = _TAG_SEPARATORS.split(value) if ";" in value or "|" in value or ":" in value else value.split(",")
+    for part in parts:
         name = part.strip()
         if name.startswith("* "):
             name = "" if name[2:].lower() in ("mycontacts", "my contacts") else name[2:].strip()

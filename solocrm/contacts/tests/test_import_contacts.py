@@ -216,3 +216,23 @@ def test_progress_is_reported_per_batch_and_at_the_end(tmp_path, monkeypatch):
     )
     assert seen[-1] == (10, 10)
     assert [done for done, _total in seen[:-1]] == [4, 8, 10]
+
+
+@pytest.mark.django_db
+def test_new_ids_are_read_back_right_after_deleted_contacts_left_a_gap(tmp_path):
+    run_import("contacts", write(tmp_path, many_rows(30), name="first.csv"))
+    Contact.objects.filter(email__in=[f"p{i}@example.com" for i in range(20, 30)]).delete()
+    body = "".join(f"New {i},n{i}@example.com,,Firm {i % 3},new{i},\n" for i in range(25))
+    assert run_import("contacts", write(tmp_path, body, name="second.csv")).created == 25
+    for contact in Contact.objects.filter(email__startswith="n").prefetch_related("tags"):
+        number = contact.email[1:].split("@")[0]
+        assert [t.name for t in contact.tags.all()] == [f"new{number}"]
+
+
+@pytest.mark.django_db
+def test_a_key_shared_by_stored_contacts_matches_the_oldest_one(tmp_path):
+    first = Contact.objects.create(first_name="Ada", phone="+12025550143")
+    Contact.objects.create(first_name="Bea", phone="+12025550143")
+    report = run_import("contacts", write(tmp_path, "Ada,,+12025550143,,vip,\n"))
+    assert (report.created, report.updated) == (0, 1)
+    assert list(first.tags.values_list("name", flat=True)) == ["vip"]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+import re
 
 import phonenumbers
 import pytest
@@ -146,3 +147,38 @@ def test_the_fast_phone_path_agrees_with_normalize_phone_for_every_region():
 )
 def test_it_sniffs_the_delimiter(text, expected):
     assert sniff_delimiter(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["٢٠٢٥٥٥٠١٤٣", "+1٢٠٢٥٥٥٠١٤٣", "(202) ５５５-0143", "２０２５５５０１４３", "+１２０２５５５０１４３"],
+)
+def test_the_fast_phone_path_gives_ascii_digits_for_non_ascii_ones(text):
+    assert v.phone(text, "US") == normalize_phone(text, "US") == "+12025550143"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vip",
+        "vip, b2b",
+        " vip ,b2b,, ",
+        "a,\u3000b",
+        "vip,VIP",
+        "* starred, x",
+        "a;b",
+        "a|b",
+        "a ::: b",
+        "a:b",
+    ],
+)
+def test_the_comma_only_tag_split_agrees_with_the_full_split(text):
+    # the full rule, as parse_tags applies it when the cell has other separators
+    parts = [p.strip() for p in re.split(r"\s*(?::::|[,;|])\s*", text)]
+    expected = []
+    for name in parts:
+        if name.startswith("* "):
+            name = "" if name[2:].lower() in ("mycontacts", "my contacts") else name[2:].strip()
+        if name and name.lower() not in {e.lower() for e in expected}:
+            expected.append(name)
+    assert v.parse_tags(text) == expected
