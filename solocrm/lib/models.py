@@ -1,15 +1,16 @@
 """Abstract model bases shared by every app (no tables of their own)."""
 
-import uuid
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .ids import uuid7
+
 
 class PublicModel(models.Model):
-    """A record with a UUID for URLs and the API (integer keys never leave the database)."""
+    """A record with a UUID for URLs and the API (integer keys never leave the database).
+    Time-ordered (version 7) so that inserts append to the unique index."""
 
-    uuid = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("public id"), default=uuid7, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

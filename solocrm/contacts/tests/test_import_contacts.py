@@ -161,11 +161,11 @@ def test_it_sets_consent_with_its_source_when_the_file_says_yes(tmp_path):
 
 
 @pytest.mark.django_db
-def test_new_contacts_get_distinct_version_4_uuids_and_timestamps(tmp_path):
+def test_new_contacts_get_distinct_time_ordered_uuids_and_timestamps(tmp_path):
     run_import("contacts", write(tmp_path, many_rows(20)))
     rows = list(Contact.objects.values_list("uuid", "created_at", "updated_at"))
     assert len({key for key, _c, _u in rows}) == 20
-    assert all(key.version == 4 and key.variant == uuid.RFC_4122 for key, _c, _u in rows)
+    assert all(key.version == 7 and key.variant == uuid.RFC_4122 for key, _c, _u in rows)
     assert all(created is not None and created == updated for _k, created, updated in rows)
 
 
