@@ -12,6 +12,9 @@ def pytest_configure(config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The live server's threads must not keep connections open past a test, or PostgreSQL
+    # refuses to drop the test database at the end ("being accessed by other users").
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 def _make_user(username: str, role: str):

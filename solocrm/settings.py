@@ -134,6 +134,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing STATIC_ROOT on every start
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps: no collectstatic step for a solo user
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -36,11 +36,11 @@ SECOND_FILE = FIRST_FILE.replace("+44 20 7946 0958", "+44 20 7946 0000")
 
 
 @pytest.fixture
-def browser_page(live_server) -> Iterator:
+def browser_page(live_server, monkeypatch) -> Iterator:
     playwright_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; Django's ORM in the test must
     # still be allowed to run here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -61,6 +61,7 @@ def browser_page(live_server) -> Iterator:
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("console", lambda message: message.type == "error" and errors.append(message.text))
         yield page
+        page.goto("about:blank")  # stop any htmx polling before the live server goes away
         context.close()
         assert errors == [], f"the browser reported errors: {errors}"
 
