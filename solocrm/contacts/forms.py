@@ -43,12 +43,33 @@ class ServiceModelForm(forms.ModelForm):
     copy here, so the service still sees the old values and can record what changed."""
 
     tags_text = forms.CharField(label=_("Tags"), required=False, max_length=600, help_text=TAGS_HELP)
+    # When the record was last saved as the user opened the form: an edit made meanwhile by
+    # someone else (or another tab) is refused instead of silently overwritten.
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, instance=None, **kwargs) -> None:
         self.original = instance
         super().__init__(*args, instance=copy.copy(instance) if instance is not None else None, **kwargs)
         if instance is not None:
             self.fields["tags_text"].initial = ", ".join(tag.name for tag in instance.tags.all())
+            self.fields["loaded_version"].initial = instance.updated_at.isoformat()
+
+    def clean_loaded_version(self) -> str:
+        loaded = self.cleaned_data.get("loaded_version", "")
+        if self.original is None or not loaded:
+            return loaded
+        model = type(self.original)
+        current = model.objects.filter(pk=self.original.pk).values_list("updated_at", flat=True).first()
+        if current is not None and current.isoformat() != loaded:
+            # A form-wide error: the hidden field has no place on the page to show its own.
+            self.add_error(
+                None,
+                _(
+                    "Someone else changed this record after you opened it. Your changes are still "
+                    "in the form: copy what you need, reload the page to see theirs, and save again."
+                ),
+            )
+        return loaded
 
     def service_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}

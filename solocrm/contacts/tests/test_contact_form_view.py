@@ -180,3 +180,27 @@ def test_adding_and_editing_a_company(assistant_client):
 def test_a_viewer_may_not_add_companies(viewer_client):
     assert viewer_client.post(reverse("contacts:company_create"), {"name": "Acme"}).status_code == 403
     assert not Company.objects.exists()
+
+
+def test_an_edit_made_meanwhile_is_not_overwritten_and_the_typed_values_stay(owner_client):
+    contact = Contact.objects.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    url = reverse("contacts:edit", args=[contact.uuid])
+    loaded = owner_client.get(url).context["form"]["loaded_version"].value()
+    Contact.objects.filter(pk=contact.pk).update(
+        title="Countess", updated_at=contact.updated_at.replace(year=2030)
+    )
+    response = owner_client.post(url, _data(first_name="Augusta", loaded_version=loaded))
+    assert response.status_code == 200
+    assert "Someone else changed this record" in response.content.decode()
+    assert response.context["form"]["first_name"].value() == "Augusta"  # what was typed is shown again
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.title) == ("Ada", "Countess")
+
+
+def test_an_edit_with_the_current_version_is_saved(owner_client):
+    contact = Contact.objects.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    url = reverse("contacts:edit", args=[contact.uuid])
+    loaded = owner_client.get(url).context["form"]["loaded_version"].value()
+    owner_client.post(url, _data(first_name="Augusta", loaded_version=loaded))
+    contact.refresh_from_db()
+    assert contact.first_name == "Augusta"
