@@ -25,6 +25,7 @@ from ninja.responses import Status
 from ninja.security import HttpBearer, SessionAuth
 
 from solocrm import __version__
+from solocrm.analytics.api import router as analytics_router
 from solocrm.contacts.api import Pagination, RequiredText, WriteSchema, responses
 from solocrm.contacts.api import router as contacts_router
 from solocrm.contacts.services import Conflict
@@ -216,6 +217,7 @@ def revoke_token(request: HttpRequest, uuid: str):
 api.add_router("/", contacts_router)
 api.add_router("/", sales_router)
 api.add_router("/", tokens_router)
+api.add_router("/", analytics_router)
 
 
 def _exempt_from_login_redirect(patterns: list) -> list:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "solocrm.users",
     "solocrm.contacts",
     "solocrm.sales",
+    "solocrm.analytics",
     "solocrm.web",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("solocrm.users.urls")),
     path("contacts/", include("solocrm.contacts.urls")),
     path("sales/", include("solocrm.sales.urls")),
+    path("analytics/", include("solocrm.analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),

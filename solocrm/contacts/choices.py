@@ -35,6 +35,8 @@ class InteractionKind(models.TextChoices):
     CHAT = "chat", _("Chat")
     SOCIAL = "social", _("Social")
     FORM = "form", _("Form submission")
+    # data = {"metric": "nps" | "csat" | "ces", "score": int}: read by the satisfaction analytics.
+    SURVEY = "survey", _("Survey answer")
     SYSTEM = "system", _("System event")
 
 

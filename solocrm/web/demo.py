@@ -122,6 +122,7 @@ class DemoBuilder:
         self.tags = [Tag(uuid=self.uuid(), name=name, color=color) for name, color in TAGS]
         self.products = [self._product(i, *row) for i, row in enumerate(PRODUCTS)]
         self.product_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(self.products))]
+        self.products_by_prefix = {p.sku.split("-")[0]: p for p in self.products}
         self.companies = self._companies(max(1, round(self.size * 0.15)))
         originals = self.size - int(self.size * DUPLICATE_SHARE)
         for _i in range(originals):
@@ -136,6 +137,7 @@ class DemoBuilder:
         self._number_orders()
         self._assign_tags()
         self.interactions = self._interactions(self.size * 5)
+        self.surveys = self._survey_answers()
         self.tasks = self._tasks(max(1, self.size // 5))
 
     # -- products and companies -------------------------------------------------------------
@@ -381,7 +383,11 @@ class DemoBuilder:
 
     def _lines(self, order: Order, basket: float) -> list[OrderLine]:
         count = min(5, 1 + int(self.rng.expovariate(1 / (0.9 * basket))))
-        products = {id(p): p for p in self.rng.choices(self.products, self.product_weights, k=count)}
+        chosen = self.rng.choices(self.products, self.product_weights, k=count)
+        companion = COMPANIONS.get(chosen[0].sku.split("-")[0])
+        if companion and self.rng.random() < 0.45:  # bought together, so recommendations have a signal
+            chosen.append(self.products_by_prefix[companion])
+        products = {id(p): p for p in chosen}
         lines = []
         for product in products.values():
             quantity = Decimal(1 + (self.rng.random() < 0.15 * basket) + (self.rng.random() < 0.05 * basket))
@@ -502,6 +508,41 @@ class DemoBuilder:
             author=self.user,
         )
 
+    def _survey_answers(self) -> list[Interaction]:
+        """About a third of buyers answer a "how likely are you to recommend us" survey (0-10) a
+        few days after an order, and some a 1-5 satisfaction question; loyal customers score higher."""
+        answers = []
+        for person in self.people:
+            for order in person.orders:
+                if self.rng.random() >= 0.12:
+                    continue
+                loyalty = min(1.0, len(person.orders) / 8)
+                metric = "nps" if self.rng.random() < 0.7 else "csat"
+                if metric == "nps":
+                    score = round(min(10, max(0, self.rng.gauss(6.2 + 3.3 * loyalty, 2.0))))
+                else:
+                    score = round(min(5, max(1, self.rng.gauss(3.4 + 1.4 * loyalty, 0.9))))
+                answers.append(self._survey_answer(person.contact, order.ordered_at, metric, score))
+        answers.sort(key=lambda i: i.occurred_at)
+        return answers
+
+    def _survey_answer(self, contact: Contact, ordered_at: datetime, metric: str, score: int) -> Interaction:
+        if metric == "nps":
+            question = _("How likely are you to recommend us?")
+        else:
+            question = _("How satisfied were you?")
+        answered_at = ordered_at + timedelta(days=self.rng.randint(2, 9))
+        return Interaction(
+            uuid=self.uuid(),
+            kind="survey",
+            occurred_at=min(self.end - timedelta(minutes=1), answered_at),
+            subject=question,
+            body=str(score),
+            contact=contact,
+            company=contact.company,
+            data={"metric": metric, "score": score},
+        )
+
     def _tasks(self, count: int) -> list[Task]:
         tasks = []
         for person in self.rng.sample(self.people, min(count, len(self.people))):
@@ -553,6 +594,7 @@ class DemoWriter:
         lines = [line for order in b.orders for line in order.demo_lines]
         self._insert("order lines", lines)
         self._insert("interactions", b.interactions)
+        self._insert("survey answers", b.surveys)
         self._insert("tasks", b.tasks, keep_created=True)
         # auto_now_add overwrote created_at on insert; orders and entries were "created" when they happened
         Order.objects.filter(pk__gte=b.orders[0].pk if b.orders else 0).update(created_at=F("ordered_at"))
@@ -564,6 +606,7 @@ class DemoWriter:
             "orders": len(b.orders),
             "order_lines": len(lines),
             "interactions": len(b.interactions),
+            "survey_answers": len(b.surveys),
             "tasks": len(b.tasks),
             "tags": len(tags),
         }
@@ -733,6 +776,13 @@ PRODUCTS = [
     ("CLND", "Wall calendar", "24.00"), ("PEN", "Fountain pen", "110.00"),
     ("WRAP", "Gift wrapping", "5.00"),
 ]  # fmt: skip
+
+# Products often bought together (first item of an order -> its companion).
+COMPANIONS = {
+    "TEA": "TPOT", "TPOT": "CUPS", "COFF": "MUG", "MUG": "COFF", "PRNT": "WALL", "PRTL": "WALL",
+    "CNDL": "OIL", "SOAP": "OIL", "GIFT": "WRAP", "CARD": "WRAP", "NB": "PEN", "BOOK": "PEN",
+    "BWL": "PLTE", "PLNT": "VASE", "KNIT": "TOTE", "SUBS": "TEA", "WSHP": "APRN", "CONS": "MNTR",
+}  # fmt: skip
 
 TAGS = [
     ("vip", "#b45309"), ("newsletter", "#2563eb"), ("wholesale", "#7c3aed"), ("b2b", "#0f766e"),

@@ -55,7 +55,8 @@ def test_the_counts_returned_are_what_was_written(demo):
     assert demo["products"] == Product.objects.count() == 40
     assert demo["orders"] == Order.objects.count() > 5 * SIZE
     assert demo["order_lines"] == OrderLine.objects.count() > demo["orders"]
-    assert demo["interactions"] == Interaction.objects.count() == 5 * SIZE
+    assert demo["interactions"] == Interaction.objects.exclude(kind="survey").count() == 5 * SIZE
+    assert demo["survey_answers"] == Interaction.objects.filter(kind="survey").count() > 0
     assert demo["tasks"] == Task.objects.count() == SIZE // 5
 
 
@@ -149,3 +150,21 @@ def test_the_command_will_not_replace_data_without_confirmation_when_not_interac
     with pytest.raises(CommandError, match="--yes"):
         call_command("demo", "--contacts", "30", "--replace", stdout=StringIO())
     assert Contact.objects.filter(first_name="Real").exists()
+
+
+def test_survey_answers_hold_a_score_in_range(demo):
+    answers = Interaction.objects.filter(kind="survey")
+    for data in answers.values_list("data", flat=True):
+        low, high = (0, 10) if data["metric"] == "nps" else (1, 5)
+        assert low <= data["score"] <= high
+
+
+def test_some_products_are_bought_together(demo):
+    orders = Order.objects.count()
+    with_tea = OrderLine.objects.filter(sku__startswith="TEA-").count()
+    with_teapot = OrderLine.objects.filter(sku__startswith="TPOT-").count()
+    with_both = OrderLine.objects.filter(
+        sku__startswith="TPOT-", order__lines__sku__startswith="TEA-"
+    ).count()
+    lift = (with_both / orders) / ((with_tea / orders) * (with_teapot / orders))
+    assert lift > 2

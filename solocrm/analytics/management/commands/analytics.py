@@ -1,0 +1,154 @@
+"""solocrm analytics refresh [--json] [--if-older-than HOURS]
+solocrm analytics status [--json]
+solocrm analytics fit-clv FILE --customer-col C --date-col D [--amount-col A] [--date-format F]
+                         [--sep S] [--encoding E] [--calibration-end DATE] [--time-unit day|week] [--json]
+
+``refresh`` fits every model on the database and writes the scores back onto the customers;
+``fit-clv`` analyses any transactions file without importing it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from solocrm.analytics import jobs
+
+
+def iso_date(text: str) -> date:
+    value = parse_date(text)
+    if value is None:
+        raise CommandError(_("“%(t)s” is not a date; write it as YYYY-MM-DD.") % {"t": text})
+    return value
+
+
+class Command(BaseCommand):
+    help = _("Customer analytics: refresh the scores, show the refresh status, or fit CLV on a file.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        refresh = sub.add_parser("refresh", help=_("Fit the models and write every customer's scores."))
+        refresh.add_argument("--json", action="store_true", help=_("Print the result as one JSON object."))
+        refresh.add_argument(
+            "--if-older-than",
+            type=float,
+            metavar="HOURS",
+            help=_("Do nothing when the last refresh is more recent than this (for cron)."),
+        )
+        status = sub.add_parser("status", help=_("Show whether a refresh is running and how far it is."))
+        status.add_argument("--json", action="store_true")
+        fit = sub.add_parser("fit-clv", help=_("Fit BG/NBD and Gamma-Gamma on a transactions file."))
+        fit.add_argument("file", type=Path)
+        fit.add_argument("--customer-col", required=True, help=_("Column name, or number when no header."))
+        fit.add_argument("--date-col", required=True)
+        fit.add_argument("--amount-col")
+        fit.add_argument("--date-format", help=_("strftime format of the dates, e.g. %%Y%%m%%d."))
+        fit.add_argument(
+            "--sep", help=_("Column separator (default: detected; whitespace for headerless files).")
+        )
+        fit.add_argument("--encoding", help=_("Text encoding of the file (default: detected)."))
+        fit.add_argument("--calibration-end", type=iso_date, help=_("Fit up to this day, test on the rest."))
+        fit.add_argument("--time-unit", choices=["day", "week"], default="week")
+        fit.add_argument("--json", action="store_true", help=_("Print the report as one JSON object."))
+
+    def handle(self, *args, action: str, **options) -> None:
+        {"refresh": self.refresh, "status": self.status, "fit-clv": self.fit_clv}[action](options)
+
+    # -- refresh ------------------------------------------------------------------------------
+
+    def refresh(self, options: dict[str, Any]) -> None:
+        from solocrm.analytics import services
+
+        if options["if_older_than"] is not None and services.refreshed_within(options["if_older_than"]):
+            self.stdout.write(_("The scores are recent enough; nothing to do."))
+            return
+        fancy = not options["json"] and self.stdout.isatty()
+        try:
+            if fancy:
+                result = self._refresh_with_progress(services)
+            else:
+                result = jobs.run_with_status(lambda progress: services.refresh(progress=progress))
+        except jobs.RefreshBusy as error:
+            raise CommandError(str(error)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
+            return
+        self.stdout.write(_("Analytics refreshed in %(s).1f s") % {"s": result["seconds"]})
+        for step in result["steps"]:
+            note = f"  ({step['note']})" if step.get("note") else ""
+            self.stdout.write(f"  {step['name']:<14} {step['seconds']:>7.2f} s{note}")
+
+    def _refresh_with_progress(self, services) -> dict[str, Any]:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(file=self.stdout._out)
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"))
+        with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(_("Refreshing analytics"), total=None, step="")
+
+            def progress(step: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total or None, step=step)
+
+            return jobs.run_with_status(lambda report: services.refresh(progress=_both(progress, report)))
+
+    # -- status -------------------------------------------------------------------------------
+
+    def status(self, options: dict[str, Any]) -> None:
+        state = jobs.refresh_status()
+        if options["json"]:
+            self.stdout.write(json.dumps(state, default=str))
+            return
+        self.stdout.write(_("State: %(state)s") % {"state": state["state"]})
+        if state["state"] == "running":
+            self.stdout.write(_("Step: %(step)s (%(done)d of %(total)d)") % state)
+        if state.get("finished_at"):
+            when = timezone.localtime(state["finished_at"]).strftime("%Y-%m-%d %H:%M")
+            self.stdout.write(_("Finished at %(when)s") % {"when": when})
+        if state.get("error"):
+            self.stdout.write(_("Error: %(error)s") % state)
+
+    # -- fit-clv ------------------------------------------------------------------------------
+
+    def fit_clv(self, options: dict[str, Any]) -> None:
+        from solocrm.analytics.fitclv import TransactionsFileError, fit_clv_report, read_transactions
+
+        if not options["file"].is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": options["file"]})
+        try:
+            transactions = read_transactions(
+                options["file"],
+                customer_col=options["customer_col"],
+                date_col=options["date_col"],
+                amount_col=options["amount_col"],
+                date_format=options["date_format"],
+                sep=options["sep"],
+                encoding=options["encoding"],
+            )
+            report = fit_clv_report(
+                transactions,
+                calibration_end=options["calibration_end"],
+                time_unit="W" if options["time_unit"] == "week" else "D",
+            )
+        except (TransactionsFileError, ValueError) as error:
+            raise CommandError(str(error)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False, default=str))
+        else:
+            from solocrm.analytics.fitclv_output import print_report
+
+            print_report(report, self.stdout._out)
+
+
+def _both(*callbacks):
+    def progress(step: str, done: int, total: int) -> None:
+        for callback in callbacks:
+            callback(step, done, total)
+
+    return progress

@@ -1,0 +1,305 @@
+"""Database → numpy/pandas: the only Django-aware module of the analytics core.
+
+Every function here aggregates inside the database (GROUP BY, window functions) and returns one
+row per customer, month or product, never one row per order, so a refresh over ten million orders
+moves a few million numbers at most. The SQL is written by hand because the Django ORM cannot
+aggregate over an aggregate; it runs on SQLite and PostgreSQL alike, with the few expressions
+that differ (day and month numbers) chosen by ``Dialect``. Table and column names come from the
+models; every value is a query parameter.
+
+Days are whole days since 1970-01-01 in the owner's time zone (``settings.TIME_ZONE``) at its
+current UTC offset: purchases on the same local day merge, as the buy-till-you-die models want.
+Money is in the owner's currency (``settings.SOLOCRM_CURRENCY``); orders in other currencies
+are left out of the money figures (a model of spend cannot add yen to euros).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection
+
+from solocrm.sales.choices import REVENUE_STATUSES
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def from_day_numbers(days: np.ndarray) -> np.ndarray:
+    return np.asarray(days, dtype="int64").astype("datetime64[D]")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL expressions that differ between SQLite and PostgreSQL."""
+
+    vendor: str
+    offset_seconds: int
+
+    @classmethod
+    def current(cls) -> Dialect:
+        zone = ZoneInfo(settings.TIME_ZONE)
+        offset = datetime.now(zone).utcoffset() or timedelta(0)
+        return cls(connection.vendor, int(offset.total_seconds()))
+
+    def day(self, column: str) -> str:
+        """Local day number of a timestamp column."""
+        if self.vendor == "postgresql":
+            return (
+                f"(CAST(({column} AT TIME ZONE 'UTC') + make_interval(secs => {self.offset_seconds}) AS date)"
+                " - DATE '1970-01-01')"
+            )
+        return f"CAST(julianday({column}) - 2440587.5 + {self.offset_seconds} / 86400.0 AS INTEGER)"
+
+    def month(self, column: str) -> str:
+        """Local month number (year × 12 + month − 1) of a timestamp column. (``%%``: the query
+        runs with parameters, so a literal percent sign is doubled.)"""
+        if self.vendor == "postgresql":
+            local = f"(({column} AT TIME ZONE 'UTC') + make_interval(secs => {self.offset_seconds}))"
+            return f"CAST(EXTRACT(YEAR FROM {local}) * 12 + EXTRACT(MONTH FROM {local}) - 1 AS INTEGER)"
+        local = f"{column}, '{self.offset_seconds:+d} seconds'"
+        year, month = f"strftime('%%Y', {local})", f"strftime('%%m', {local})"
+        return f"(CAST({year} AS INTEGER) * 12 + CAST({month} AS INTEGER) - 1)"
+
+    def as_float(self, expression: str) -> str:
+        return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def month_of(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_label(month_number: int) -> str:
+    return f"{month_number // 12:04d}-{month_number % 12 + 1:02d}"
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    """The UTC instant at which ``day`` begins in the owner's time zone (at its current offset)."""
+    offset = Dialect.current().offset_seconds
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=offset)
+
+
+def _revenue_filter(end: date, *, with_contact: bool = True) -> tuple[str, list]:
+    """WHERE clause for the orders that count as revenue, up to the end of day ``end``."""
+    statuses = sorted(s.value for s in REVENUE_STATUSES)
+    clause = f"o.status IN ({', '.join(['%s'] * len(statuses))}) AND o.currency = %s AND o.ordered_at < %s"
+    params = [*statuses, settings.SOLOCRM_CURRENCY, _local_midnight_utc(end + timedelta(days=1))]
+    if with_contact:
+        clause += " AND o.contact_id IS NOT NULL"
+    return clause, params
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({name: np.array([], dtype="float64") for name in columns})
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def customer_aggregates(end: date) -> pd.DataFrame:
+    """One row per customer with at least one paid order up to ``end`` (inclusive).
+
+    Columns: contact_id, first_day, last_day (datetime64[D]), active_days (distinct purchase
+    days), orders, total_spend, first_day_spend, days_90 and days_365 (purchase days in the last
+    90 / 365 days), spend_365 — exactly what ``summary.summary_from_aggregates`` and the churn
+    features need, computed in two GROUP BYs inside the database.
+    """
+    d = Dialect.current()
+    where, params = _revenue_filter(end)
+    end_day = day_number(end)
+    sql = f"""
+        WITH daily AS (
+            SELECT o.contact_id AS c, {d.day("o.ordered_at")} AS d, SUM(o.total) AS amount, COUNT(*) AS n
+            FROM sales_order o WHERE {where}
+            GROUP BY o.contact_id, {d.day("o.ordered_at")}
+        ), ranked AS (
+            SELECT c, d, amount, n, MIN(d) OVER (PARTITION BY c) AS first_d FROM daily
+        )
+        SELECT c, MIN(d), MAX(d), COUNT(*), SUM(n), {d.as_float("SUM(amount)")},
+               {d.as_float("SUM(CASE WHEN d = first_d THEN amount ELSE 0 END)")},
+               SUM(CASE WHEN d > %s THEN 1 ELSE 0 END), SUM(CASE WHEN d > %s THEN 1 ELSE 0 END),
+               {d.as_float("SUM(CASE WHEN d > %s THEN amount ELSE 0 END)")}
+        FROM ranked GROUP BY c ORDER BY c
+    """  # noqa: S608 - only model names and fixed expressions are interpolated
+    rows = _fetch(sql, [*params, end_day - 90, end_day - 365, end_day - 365])
+    columns = [
+        "contact_id", "first_day", "last_day", "active_days", "orders", "total_spend",
+        "first_day_spend", "days_90", "days_365", "spend_365",
+    ]  # fmt: skip
+    frame = _frame(rows, columns)
+    for column in ("first_day", "last_day"):
+        frame[column] = from_day_numbers(frame[column].to_numpy())
+    return frame.astype({"contact_id": "int64"}).set_index("contact_id")
+
+
+def purchase_days_between(start: date, end: date) -> pd.Series:
+    """Number of purchase days per customer in the days after ``start`` up to ``end`` inclusive
+    (the churn label: did they buy again in the window?)."""
+    d = Dialect.current()
+    where, params = _revenue_filter(end)
+    sql = f"""
+        SELECT o.contact_id, COUNT(DISTINCT {d.day("o.ordered_at")})
+        FROM sales_order o WHERE {where} AND o.ordered_at >= %s
+        GROUP BY o.contact_id
+    """  # noqa: S608
+    rows = _fetch(sql, [*params, _local_midnight_utc(start + timedelta(days=1))])
+    return pd.Series(dict(rows), dtype="int64", name="purchase_days")
+
+
+def engagement(end: date, days: int = 90) -> pd.DataFrame:
+    """Per contact, timeline entries in the ``days`` before ``end``: all of them, e-mails and
+    chats received (the customer reaching out), and the mean survey score (0-10 NPS answers)."""
+    sql = """
+        SELECT i.contact_id, COUNT(*),
+               SUM(CASE WHEN i.kind IN ('email_in', 'chat') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.kind IN ('call', 'meeting') THEN 1 ELSE 0 END)
+        FROM contacts_interaction i
+        WHERE i.contact_id IS NOT NULL AND i.occurred_at >= %s AND i.occurred_at < %s AND i.kind <> 'survey'
+        GROUP BY i.contact_id
+    """
+    rows = _fetch(
+        sql,
+        [_local_midnight_utc(end - timedelta(days=days - 1)), _local_midnight_utc(end + timedelta(days=1))],
+    )
+    frame = _frame(rows, ["contact_id", "interactions_90", "inbound_90", "conversations_90"])
+    return frame.astype("int64").set_index("contact_id")
+
+
+def cohort_counts(end: date) -> pd.DataFrame:
+    """Customers active and revenue per (acquisition month, activity month): the cohort matrix in
+    long form, one row per cell. Months are month numbers (see ``Dialect.month``)."""
+    d = Dialect.current()
+    where, params = _revenue_filter(end)
+    sql = f"""
+        WITH monthly AS (
+            SELECT o.contact_id AS c, {d.month("o.ordered_at")} AS m, SUM(o.total) AS amount
+            FROM sales_order o WHERE {where}
+            GROUP BY o.contact_id, {d.month("o.ordered_at")}
+        ), cohorts AS (
+            SELECT c, m, amount, MIN(m) OVER (PARTITION BY c) AS cohort FROM monthly
+        )
+        SELECT cohort, m, COUNT(*), {d.as_float("SUM(amount)")} FROM cohorts GROUP BY cohort, m
+    """  # noqa: S608
+    return _frame(_fetch(sql, params), ["cohort", "month", "customers", "revenue"])
+
+
+def monthly_revenue(end: date) -> pd.Series:
+    """Revenue per calendar month up to ``end`` (orders with or without a contact), as a Series
+    indexed by month number, with the empty months in between filled with zero."""
+    d = Dialect.current()
+    where, params = _revenue_filter(end, with_contact=False)
+    sql = f"""
+        SELECT {d.month("o.ordered_at")}, {d.as_float("SUM(o.total)")}
+        FROM sales_order o WHERE {where} GROUP BY {d.month("o.ordered_at")}
+    """  # noqa: S608
+    series = pd.Series(dict(_fetch(sql, params)), dtype="float64")
+    if series.empty:
+        return series
+    return series.reindex(range(int(series.index.min()), int(series.index.max()) + 1), fill_value=0.0)
+
+
+def product_purchases(end: date, since: date) -> pd.DataFrame:
+    """Distinct (customer, product, purchase day) of paid orders between ``since`` and ``end``:
+    the input of the co-purchase recommender and the association rules. A product is its catalogue
+    name, or the line's own name when the line has no product (imported orders)."""
+    d = Dialect.current()
+    where, params = _revenue_filter(end)
+    sql = f"""
+        SELECT o.contact_id, o.id, COALESCE(p.name, l.name), {d.day("o.ordered_at")}
+        FROM sales_order o
+        JOIN sales_orderline l ON l.order_id = o.id
+        LEFT JOIN sales_product p ON p.id = l.product_id
+        WHERE {where} AND o.ordered_at >= %s
+        GROUP BY o.contact_id, o.id, COALESCE(p.name, l.name), {d.day("o.ordered_at")}
+    """  # noqa: S608
+    rows = _fetch(sql, [*params, _local_midnight_utc(since)])
+    frame = _frame(rows, ["contact_id", "order_id", "item", "day"])
+    return frame.astype({"contact_id": "int64", "order_id": "int64", "day": "int64"})
+
+
+def survey_answers(end: date) -> pd.DataFrame:
+    """Counts of survey answers per (month, metric, score, RFM segment of the customer): NPS,
+    CSAT and CES are all computed from these counts, so the answers never leave the database
+    one by one. Answers are timeline entries of kind "survey" with data {"metric", "score"}."""
+    from solocrm.contacts.models import Interaction
+
+    from .models import CustomerScore
+
+    d = Dialect.current()
+    answers = Interaction.objects.filter(
+        kind="survey", occurred_at__lt=_local_midnight_utc(end + timedelta(1))
+    )
+    sql, params = answers.values("id").query.sql_with_params()
+    metric = _json_text("i.data", "metric")
+    score = _json_text("i.data", "score")
+    score_table = CustomerScore._meta.db_table
+    query = f"""
+        SELECT {d.month("i.occurred_at")}, {metric}, {score}, COALESCE(s.rfm_segment, ''), COUNT(*)
+        FROM contacts_interaction i
+        LEFT JOIN {score_table} s ON s.contact_id = i.contact_id
+        WHERE i.id IN ({sql})
+        GROUP BY {d.month("i.occurred_at")}, {metric}, {score}, COALESCE(s.rfm_segment, '')
+    """  # noqa: S608
+    frame = _frame(_fetch(query, list(params)), ["month", "metric", "score", "segment", "answers"])
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    return frame.dropna(subset=["score"])
+
+
+def _json_text(column: str, key: str) -> str:
+    """A JSON object's value as text (the key is a fixed identifier, never user input)."""
+    if connection.vendor == "postgresql":
+        return f"({column}::jsonb ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def contact_attributes(end: date) -> pd.DataFrame:
+    """Per contact created up to ``end``: acquisition channel and source, lifecycle stage, what
+    is known about them (company, phone, e-mail consent), timeline entries in their first 30
+    days, and whether and when they first bought (any currency: a purchase is a conversion).
+    Input of lead scoring and of the marketing metrics."""
+    d = Dialect.current()
+    statuses = sorted(s.value for s in REVENUE_STATUSES)
+    marks = ", ".join(["%s"] * len(statuses))
+    cutoff = _local_midnight_utc(end + timedelta(days=1))
+    sql = f"""
+        WITH first_orders AS (
+            SELECT o.contact_id AS c, MIN(o.ordered_at) AS first_at FROM sales_order o
+            WHERE o.status IN ({marks}) AND o.contact_id IS NOT NULL AND o.ordered_at < %s
+            GROUP BY o.contact_id
+        ), early AS (
+            SELECT i.contact_id AS c, COUNT(*) AS n FROM contacts_interaction i
+            JOIN contacts_contact k ON k.id = i.contact_id
+            WHERE i.occurred_at < %s AND {d.day("i.occurred_at")} <= {d.day("k.created_at")} + 30
+            GROUP BY i.contact_id
+        )
+        SELECT k.id, k.channel, k.source, k.lifecycle_stage,
+               CASE WHEN k.company_id IS NULL THEN 0 ELSE 1 END,
+               CASE WHEN k.phone = '' THEN 0 ELSE 1 END,
+               CASE WHEN k.email_consent_at IS NULL THEN 0 ELSE 1 END,
+               COALESCE(early.n, 0), {d.day("k.created_at")},
+               CASE WHEN f.first_at IS NULL THEN NULL ELSE {d.day("f.first_at")} END
+        FROM contacts_contact k
+        LEFT JOIN first_orders f ON f.c = k.id
+        LEFT JOIN early ON early.c = k.id
+        WHERE k.created_at < %s
+    """  # noqa: S608
+    rows = _fetch(sql, [*statuses, cutoff, cutoff, cutoff])
+    columns = [
+        "contact_id", "channel", "source", "lifecycle_stage", "has_company", "has_phone", "has_consent",
+        "early_interactions", "created_day", "first_order_day",
+    ]  # fmt: skip
+    frame = _frame(rows, columns)
+    return frame.astype({"contact_id": "int64"}).set_index("contact_id")

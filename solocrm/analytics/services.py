@@ -1,0 +1,886 @@
+"""The analytics refresh: database → models → scores written back onto every customer.
+
+``refresh()`` is what `solocrm analytics refresh`, the "Refresh now" button and the scheduled
+job all run. Each step reads aggregates through ``queries`` (never one row per order), fits or
+computes with the Django-free core, and stores its result as a ``FittedModel`` row of JSON
+(parameters, metrics, code version, data size); the per-customer numbers are written at the end
+in one transaction, so pages show either the old scores or the new ones, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from threadpoolctl import threadpool_limits
+
+from solocrm.contacts.choices import LifecycleStage
+from solocrm.contacts.models import Contact
+from solocrm.users.models import AuditLog
+
+from . import jobs, queries
+from .basket import CoPurchaseRecommender, association_rules, hit_rate_holdout
+from .choices import ModelKind
+from .churn import ChurnModel, ChurnSelection, select_churn_model
+from .clusters import PersonaModel, describe_clusters
+from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from .forecast import ForecastError, backtest, forecast_revenue
+from .leads import LeadScorer
+from .models import CustomerScore, FittedModel
+from .nps import ces, csat, nps, satisfaction_trend
+from .rfm import rfm_scores, rfm_segment
+from .summary import summary_from_aggregates
+
+Progress = Callable[[str, int, int], None]
+
+CLV_MONTHS = 12
+DISCOUNT_RATE_YEARLY = 0.10
+CHURN_HORIZON_DAYS = 90
+BASKET_HISTORY_DAYS = 365
+CHURN_SAMPLE = 50_000
+MIN_CHURN_CUSTOMERS = 30
+MIN_PERSONA_CUSTOMERS = 20
+LEAD_SETTLE_DAYS = 60  # a contact younger than this may still convert: not yet a "did not"
+MAX_COHORTS = 36
+KEEP_MODELS = 30
+# Lifecycle rules (docs/analytics.md "Lifecycle stages"): applied to contacts who bought.
+CHURNED_P_ALIVE = 0.15
+DORMANT_P_ALIVE = 0.40
+AT_RISK_CHURN = 0.60
+
+
+@cache
+def code_version() -> str:
+    """Package version + a hash of the analytics sources: a stored model says what made it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("solocrm")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        package = "0"
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{package}+{digest.hexdigest()[:10]}"
+
+
+@dataclass
+class Refresh:
+    """What one refresh run knows so far: the customer table grows a column per step."""
+
+    today: date
+    progress: Progress
+    customers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    purchases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    leads: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    saved: list[FittedModel] = field(default_factory=list)
+
+    def save(self, kind: str, params: dict, metrics: dict, n_samples: int, started: float) -> None:
+        self.saved.append(
+            FittedModel(
+                kind=kind,
+                params=_json_safe(params),
+                metrics=_json_safe(metrics),
+                code_version=code_version(),
+                n_samples=int(n_samples),
+                data_end=self.today,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
+        )
+
+
+def refresh(*, today: date | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Recompute every model and score. Returns {"seconds", "customers", "steps": [...]}."""
+    run = Refresh(today=today or timezone.localdate(), progress=progress or (lambda *a: None))
+    started = time.perf_counter()
+    steps = STEPS
+    for number, (name, step) in enumerate(steps, start=1):
+        run.progress(name, number - 1, len(steps))
+        began = time.perf_counter()
+        note = step(run)
+        run.steps.append({"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""})
+    run.progress("done", len(steps), len(steps))
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "customers": len(run.customers),
+        "data_end": run.today.isoformat(),
+        "steps": run.steps,
+    }
+
+
+def start_refresh(user=None) -> None:
+    """Start a refresh in the background (the web button). Raises jobs.RefreshBusy."""
+    jobs.start_in_background(lambda progress: refresh(progress=progress))
+
+
+def refresh_status() -> dict[str, Any]:
+    return jobs.refresh_status()
+
+
+def refreshed_within(hours: float) -> bool:
+    latest = FittedModel.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    return latest is not None and timezone.now() - latest < timedelta(hours=hours)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf → None and numpy scalars → Python, recursively (JSONField rejects NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# -- writing the scores -----------------------------------------------------------------------
+
+SCORE_COLUMNS = [
+    "orders", "frequency", "recency_days", "tenure_days", "days_since_last", "first_order_at",
+    "last_order_at", "total_spend", "average_order_value", "r_score", "f_score", "m_score",
+    "rfm_segment", "p_alive", "expected_purchases", "expected_order_value", "clv", "churn_risk",
+    "value_at_risk", "persona", "lead_score", "next_product_id", "next_product_name",
+]  # fmt: skip
+SCORE_DEFAULTS = {
+    "orders": 0,
+    "frequency": 0,
+    "recency_days": 0.0,
+    "tenure_days": 0.0,
+    "total_spend": 0.0,
+    "average_order_value": 0.0,
+    "rfm_segment": "",
+    "next_product_name": "",
+}
+WRITE_BATCH = 5000
+INTEGER_COLUMNS = {"orders", "frequency", "r_score", "f_score", "m_score", "persona", "next_product_id"}
+
+
+def _score_rows(frame: pd.DataFrame, computed_at) -> list[tuple]:
+    """Parameter tuples for the INSERT: NaN → NULL (or the column's default), numpy → Python."""
+    columns = [frame.index.to_numpy().tolist(), [computed_at] * len(frame)]
+    for name in SCORE_COLUMNS:
+        if name not in frame:
+            columns.append([SCORE_DEFAULTS.get(name)] * len(frame))
+            continue
+        values = frame[name].astype(object).where(frame[name].notna(), SCORE_DEFAULTS.get(name)).tolist()
+        if name in INTEGER_COLUMNS:  # a column with gaps came back from pandas as float
+            values = [None if v is None else int(v) for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def write_scores(frame: pd.DataFrame) -> int:
+    """Replace every CustomerScore with ``frame`` (index = contact id) in one transaction."""
+    table = CustomerScore._meta.db_table
+    quote = connection.ops.quote_name
+    names = ["contact_id", "computed_at", *SCORE_COLUMNS]
+    columns = ", ".join(
+        quote(CustomerScore._meta.get_field(n.removesuffix("_id")).column if n.endswith("_id") else n)
+        for n in names
+    )
+    rows = _score_rows(
+        frame, timezone.now() if connection.vendor == "postgresql" else timezone.now().isoformat(" ")
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - model table name
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model names only
+            for start in range(0, len(rows), WRITE_BATCH):
+                cursor.executemany(insert, rows[start : start + WRITE_BATCH])
+        # a contact deleted while the refresh ran would fail the foreign key at commit
+        contacts = Contact._meta.db_table
+        cursor.execute(f"DELETE FROM {table} WHERE contact_id NOT IN (SELECT id FROM {contacts})")  # noqa: S608
+    return len(rows)
+
+
+def lifecycle_stages(customers: pd.DataFrame) -> pd.Series:
+    """The lifecycle stage each buyer should have (docs/analytics.md, "Lifecycle stages").
+
+    First match wins: churned (P(alive) < 15 %), dormant (P(alive) < 40 %), at risk (churn risk
+    ≥ 60 %), repeat (bought on two days or more), customer. Without a fitted purchase model the
+    first two fall back on time: no purchase for two years is churned, for one year dormant.
+    """
+    p_alive = customers.get("p_alive", pd.Series(np.nan, index=customers.index)).to_numpy(float)
+    churn = customers.get("churn_risk", pd.Series(np.nan, index=customers.index)).to_numpy(float)
+    idle = customers["days_since_last"].to_numpy(float)
+    fitted = ~np.isnan(p_alive)
+    conditions = [
+        np.where(fitted, p_alive < CHURNED_P_ALIVE, idle > 730),
+        np.where(fitted, p_alive < DORMANT_P_ALIVE, idle > 365),
+        np.nan_to_num(churn, nan=0.0) >= AT_RISK_CHURN,
+        customers["frequency"].to_numpy() >= 1,
+    ]
+    choices = [LifecycleStage.CHURNED, LifecycleStage.DORMANT, LifecycleStage.AT_RISK, LifecycleStage.REPEAT]
+    stages = np.select(conditions, [c.value for c in choices], default=LifecycleStage.CUSTOMER.value)
+    return pd.Series(stages, index=customers.index, name="lifecycle_stage")
+
+
+def apply_lifecycle_stages(stages: pd.Series) -> dict[str, int]:
+    """Move contacts whose stage changed; returns {stage: contacts moved}. Contacts who never
+    bought keep their stage (lead, prospect): the analytics knows nothing new about them."""
+    moved: dict[str, int] = {}
+    now = timezone.now()
+    for stage, ids in stages.groupby(stages).groups.items():
+        ids = ids.to_numpy().tolist()
+        for start in range(0, len(ids), WRITE_BATCH):
+            changed = (
+                Contact.objects.filter(pk__in=ids[start : start + WRITE_BATCH])
+                .exclude(lifecycle_stage=stage)
+                .update(lifecycle_stage=stage, updated_at=now)
+            )
+            if changed:
+                moved[stage] = moved.get(stage, 0) + changed
+    return moved
+
+
+# -- the steps --------------------------------------------------------------------------------
+
+
+def step_summary(run: Refresh) -> str:
+    """Per-customer buy-till-you-die summary (days), aggregated in the database."""
+    aggregates = queries.customer_aggregates(run.today)
+    summary = summary_from_aggregates(aggregates, observation_end=run.today, time_unit="D")
+    frame = pd.DataFrame(index=summary.index)
+    frame["orders"] = summary["orders"].astype("int64")
+    frame["frequency"] = summary["frequency"].astype("int64")
+    frame["recency_days"] = summary["recency"]
+    frame["tenure_days"] = summary["T"]
+    frame["days_since_last"] = summary["T"] - summary["recency"]
+    frame["monetary_value"] = summary["monetary_value"]
+    frame["first_order_at"] = pd.to_datetime(aggregates["first_day"]).dt.date
+    frame["last_order_at"] = pd.to_datetime(aggregates["last_day"]).dt.date
+    frame["total_spend"] = summary["total_spend"].round(2)
+    frame["average_order_value"] = (summary["total_spend"] / summary["orders"]).round(2)
+    run.customers = frame
+    run.purchases = queries.product_purchases(run.today, run.today - timedelta(days=BASKET_HISTORY_DAYS))
+    return _("%(n)d customers") % {"n": len(frame)}
+
+
+def step_clv(run: Refresh) -> str:
+    """BG/NBD + Gamma-Gamma: P(alive), expected purchases and spend, 12-month CLV."""
+    began, c = time.perf_counter(), run.customers
+    try:
+        bg = BetaGeoModel().fit(c["frequency"], c["recency_days"], c["tenure_days"])
+    except ValueError as error:
+        return _("skipped: %(reason)s") % {"reason": error}
+    c["p_alive"] = bg.probability_alive(c["frequency"], c["recency_days"], c["tenure_days"])
+    c["expected_purchases"] = bg.expected_purchases(
+        365.25, c["frequency"], c["recency_days"], c["tenure_days"]
+    )
+    run.save(ModelKind.BGNBD, bg.to_dict()["params"], _bg_metrics(bg, c), len(c), began)
+    repeat = c["frequency"] > 0
+    try:
+        gg = GammaGammaModel().fit(c.loc[repeat, "frequency"], c.loc[repeat, "monetary_value"])
+    except ValueError as error:
+        return _("purchase model fitted; spend model skipped: %(reason)s") % {"reason": error}
+    run.save(
+        ModelKind.GAMMA_GAMMA,
+        gg.to_dict()["params"],
+        {"log_likelihood": gg.log_likelihood_, "n_customers": int(repeat.sum())},
+        int(repeat.sum()),
+        began,
+    )
+    c["expected_order_value"] = gg.expected_average_value(c["frequency"], c["monetary_value"]).round(2)
+    clv = customer_lifetime_value(
+        bg,
+        gg,
+        c["frequency"],
+        c["recency_days"],
+        c["tenure_days"],
+        c["monetary_value"],
+        months=CLV_MONTHS,
+        discount_rate_yearly=DISCOUNT_RATE_YEARLY,
+        time_unit="D",
+    )
+    c["clv"] = np.round(clv, 2)
+    run.save(ModelKind.CLV, _clv_report(c["clv"]), {"customers": len(c)}, len(c), began)
+    return _("r=%(r).3g α=%(alpha).3g a=%(a).3g b=%(b).3g") % {
+        "r": bg.r_,
+        "alpha": bg.alpha_,
+        "a": bg.a_,
+        "b": bg.b_,
+    }
+
+
+def _bg_metrics(bg: BetaGeoModel, c: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "log_likelihood": bg.log_likelihood_,
+        "n_customers": len(c),
+        "n_repeat": int((c["frequency"] > 0).sum()),
+        "time_unit": "day",
+    }
+
+
+def _clv_report(clv: pd.Series) -> dict[str, Any]:
+    values = clv.dropna().to_numpy(float)
+    top = float(np.quantile(values, 0.99)) if len(values) else 0.0
+    edges = np.linspace(0.0, max(top, 1.0), 21)
+    counts, _edges = np.histogram(np.clip(values, 0.0, edges[-1]), bins=edges)
+    return {
+        "months": CLV_MONTHS,
+        "discount_rate_yearly": DISCOUNT_RATE_YEARLY,
+        "margin": 1.0,
+        "histogram": [
+            {"lo": float(lo), "hi": float(hi), "customers": int(n)}
+            for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
+        ],
+        "total_clv": float(values.sum()),
+        "quantiles": {
+            f"p{q}": float(np.quantile(values, q / 100)) if len(values) else None for q in (50, 90, 99)
+        },
+    }
+
+
+def churn_features_at(day: date) -> pd.DataFrame:
+    """The churn features (the columns of ``churn.churn_features``) of every customer as of the
+    end of ``day``, from database aggregates: purchases after ``day`` are invisible."""
+    agg = queries.customer_aggregates(day)
+    end = np.datetime64(day, "D")
+    first = (end - agg["first_day"].to_numpy("datetime64[D]")).astype("int64")
+    recency = (end - agg["last_day"].to_numpy("datetime64[D]")).astype("int64")
+    frequency = agg["active_days"].to_numpy("int64") - 1
+    span = first - recency
+    mean_gap = np.divide(span, frequency, out=np.full(len(agg), np.nan), where=frequency > 0)
+    features = pd.DataFrame(
+        {
+            "recency_days": recency.astype(float),
+            "tenure_days": first.astype(float),
+            "orders": agg["orders"].to_numpy(float),
+            "frequency": frequency.astype(float),
+            "total_spend": agg["total_spend"].to_numpy(float),
+            "avg_order_value": agg["total_spend"].to_numpy(float) / agg["orders"].to_numpy(float),
+            "orders_90d": agg["days_90"].to_numpy(float),
+            "orders_365d": agg["days_365"].to_numpy(float),
+            "spend_365d": agg["spend_365"].to_numpy(float),
+            "mean_days_between": mean_gap,
+            "overdue_ratio": np.divide(recency, mean_gap, out=np.full(len(agg), np.nan), where=mean_gap > 0),
+        },
+        index=agg.index,
+    )
+    engagement = queries.engagement(day).reindex(features.index, fill_value=0)
+    return features.join(engagement.astype(float))
+
+
+def churn_labels_after(day: date, horizon_days: int, customers: pd.Index) -> pd.Series:
+    """1 when a customer of ``customers`` made no purchase in the ``horizon_days`` after ``day``."""
+    bought = queries.purchase_days_between(day, day + timedelta(days=horizon_days))
+    return (bought.reindex(customers, fill_value=0) == 0).astype("int64")
+
+
+def _training_sample(frame: pd.DataFrame, size: int = CHURN_SAMPLE) -> pd.DataFrame:
+    """A fixed-seed sample keeps fitting time flat at a million customers; 50,000 examples is
+    far more than a handful of features needs."""
+    return frame if len(frame) <= size else frame.sample(n=size, random_state=0)
+
+
+def step_churn(run: Refresh) -> str:
+    """Time-split churn model against the P(alive) baseline; the better one scores everyone."""
+    began, horizon = time.perf_counter(), CHURN_HORIZON_DAYS
+    cutoff = run.today - timedelta(days=horizon)
+    train_day = cutoff - timedelta(days=horizon)
+    train = _training_sample(churn_features_at(train_day))
+    holdout = _training_sample(churn_features_at(cutoff))
+    if len(train) < MIN_CHURN_CUSTOMERS or len(holdout) < MIN_CHURN_CUSTOMERS:
+        return _fallback_churn(run, _("too little history for a churn model"))
+    train_y = churn_labels_after(train_day, horizon, train.index)
+    holdout_y = churn_labels_after(cutoff, horizon, holdout.index)
+    if train_y.nunique() < 2 or holdout_y.nunique() < 2:
+        return _fallback_churn(run, _("every customer behaved alike: nothing to learn"))
+    with threadpool_limits(limits=1):
+        selection = select_churn_model(
+            train, train_y, holdout, holdout_y, p_alive_holdout=_p_alive_at(cutoff, holdout.index)
+        )
+        risk, importance = _score_churn(run, selection, holdout, holdout_y)
+    c = run.customers
+    c["churn_risk"] = risk
+    c["value_at_risk"] = (c["churn_risk"] * _yearly_value(c)).round(2)
+    params = {
+        "chosen": _chosen_name(selection),
+        "horizon_days": horizon,
+        "features": list(train.columns),
+        "importance": importance,
+    }
+    metrics = {
+        "candidates": {_candidate_name(k, selection): v for k, v in selection.metrics.items()},
+        "holdout_customers": len(holdout),
+        "cutoff": cutoff.isoformat(),
+        "at_risk_customers": int((c["churn_risk"] >= AT_RISK_CHURN).sum()),
+        "value_at_risk_total": float(c["value_at_risk"].sum()),
+    }
+    run.save(ModelKind.CHURN, params, metrics, len(train) + len(holdout), began)
+    return _("chosen: %(model)s") % {"model": params["chosen"]}
+
+
+def _candidate_name(kind: str, selection: ChurnSelection) -> str:
+    return selection.baseline if kind == "baseline" else kind
+
+
+def _chosen_name(selection: ChurnSelection) -> str:
+    return _candidate_name(selection.chosen, selection)
+
+
+def _p_alive_at(day: date, customers: pd.Index) -> np.ndarray | None:
+    """P(alive) as of ``day`` from a BG/NBD model fitted on the data up to that day only."""
+    summary = summary_from_aggregates(queries.customer_aggregates(day), observation_end=day, time_unit="D")
+    summary = summary.reindex(customers)
+    try:
+        bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+    except ValueError:
+        return None
+    return bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
+
+
+def _score_churn(run: Refresh, selection: ChurnSelection, holdout: pd.DataFrame, holdout_y: pd.Series):
+    """Refit the chosen model on the latest complete window and score everyone as of today."""
+    if selection.chosen == "baseline":
+        if "p_alive" in run.customers:
+            return 1.0 - run.customers["p_alive"], []
+        selection = replace(selection, chosen="logistic")
+    model = ChurnModel(kind=selection.chosen).fit(holdout, holdout_y)
+    today = churn_features_at(run.today).reindex(run.customers.index)
+    risk = pd.Series(model.predict_proba(today[holdout.columns]), index=today.index)
+    importance = [{"feature": str(k), "weight": float(v)} for k, v in model.feature_importance_.items()]
+    return risk, sorted(importance, key=lambda row: -abs(row["weight"]))
+
+
+def _yearly_value(c: pd.DataFrame) -> pd.Series:
+    """Average yearly spend: total spend over the years as a customer, counting at least one
+    year (so a month-old customer's single order is not multiplied by twelve)."""
+    years = np.maximum(c["tenure_days"] / 365.25, 1.0)
+    return c["total_spend"] / years
+
+
+def _fallback_churn(run: Refresh, reason: str) -> str:
+    c = run.customers
+    if "p_alive" in c:
+        c["churn_risk"] = 1.0 - c["p_alive"]
+        c["value_at_risk"] = (c["churn_risk"] * _yearly_value(c)).round(2)
+    return _("supervised model skipped (%(reason)s)") % {"reason": reason}
+
+
+def step_rfm(run: Refresh) -> str:
+    """Quintile R, F, M scores and the named segments; report per segment and on the grid."""
+    began, c = time.perf_counter(), run.customers
+    if c.empty:
+        return _("no customers yet")
+    scores = rfm_scores(c["days_since_last"], c["frequency"] + 1, c["total_spend"])
+    c["r_score"], c["f_score"], c["m_score"] = (scores[k].to_numpy() for k in ("r", "f", "m"))
+    c["rfm_segment"] = rfm_segment(c["r_score"], c["f_score"], c["m_score"])
+    clv = c["clv"] if "clv" in c else pd.Series(np.nan, index=c.index)
+    segments = (
+        c.assign(clv=clv)
+        .groupby("rfm_segment")
+        .agg(
+            customers=("orders", "size"),
+            revenue=("total_spend", "sum"),
+            clv=("clv", "sum"),
+            avg_recency_days=("days_since_last", "mean"),
+            avg_orders=("orders", "mean"),
+        )
+        .reset_index(names="code")
+    )
+    fm = np.floor((c["f_score"] + c["m_score"]) / 2 + 0.5).astype(int)
+    grid = pd.DataFrame({"r": c["r_score"], "fm": fm}).value_counts().rename("customers").reset_index()
+    params = {
+        "segments": segments.to_dict("records"),
+        "grid": grid.sort_values(["r", "fm"]).to_dict("records"),
+    }
+    run.save(ModelKind.RFM, params, {"customers": len(c)}, len(c), began)
+    return _("%(n)d segments") % {"n": len(segments)}
+
+
+PERSONA_FEATURES = ["total_spend", "orders", "days_since_last", "average_order_value", "tenure_days"]
+
+
+def step_personas(run: Refresh) -> str:
+    """k-means personas on standardised (log where skewed) features, k by silhouette."""
+    began, c = time.perf_counter(), run.customers
+    if len(c) < MIN_PERSONA_CUSTOMERS:
+        return _("skipped: fewer than %(n)d customers") % {"n": MIN_PERSONA_CUSTOMERS}
+    features = c[PERSONA_FEATURES].astype(float)
+    with threadpool_limits(limits=1):
+        model = PersonaModel(random_state=0).fit(features)
+    labels = model.labels_
+    c["persona"] = labels
+    items = run.purchases.groupby(["contact_id", "item"]).size().rename("count").reset_index()
+    items = items.rename(columns={"contact_id": "customer"})
+    described = describe_clusters(
+        features, labels, top_items=items, top_n=3, scaled=model.transform(features)
+    )
+    clv = c["clv"] if "clv" in c else pd.Series(np.nan, index=c.index)
+    personas = [_persona(d, features, labels, clv) for d in described]
+    params = {
+        **model.to_dict(),
+        "k": model.k_,
+        "method": model.method,
+        "features": PERSONA_FEATURES,
+        "personas": personas,
+    }
+    metrics = {"silhouette": model.silhouette_, "silhouette_by_k": model.silhouette_by_k_}
+    run.save(ModelKind.PERSONAS, params, metrics, len(c), began)
+    return _("%(k)d personas, silhouette %(s).2f") % {"k": model.k_, "s": model.silhouette_}
+
+
+def _persona(described: dict, features: pd.DataFrame, labels: np.ndarray, clv: pd.Series) -> dict[str, Any]:
+    members = labels == described["cluster"]
+    return {
+        "id": int(described["cluster"]),
+        "name": described["name"],
+        "description": described["description"],
+        "customers": int(described["size"]),
+        "share": float(described["share"]),
+        "avg_spend": float(features.loc[members, "total_spend"].mean()),
+        "avg_orders": float(features.loc[members, "orders"].mean()),
+        "avg_recency_days": float(features.loc[members, "days_since_last"].mean()),
+        "avg_clv": float(clv[members].mean()) if clv[members].notna().any() else None,
+        "top_products": [row["item"] for row in described.get("top_items", [])],
+    }
+
+
+def step_basket(run: Refresh) -> str:
+    """Association rules on recent orders and the next product to offer each customer."""
+    began, purchases = time.perf_counter(), run.purchases
+    if purchases.empty:
+        return _("no order lines yet")
+    baskets = purchases[["order_id", "item"]].drop_duplicates()
+    rules = association_rules(baskets, min_support=_min_support(baskets), min_confidence=0.1, max_len=2)
+    rules = rules.sort_values(["lift", "support"], ascending=False).head(50)
+    recommender = CoPurchaseRecommender(n=1).fit(purchases["contact_id"], purchases["item"])
+    best = recommender.recommend(n=1)
+    best = best[best["rank"] == 1].set_index("customer")["item"]
+    c = run.customers
+    c["next_product_name"] = best.reindex(c.index).fillna("")
+    c["next_product_id"] = c["next_product_name"].map(_product_ids(best.unique())).astype("Int64")
+    split = run.today - timedelta(days=CHURN_HORIZON_DAYS)
+    dates = queries.from_day_numbers(purchases["day"].to_numpy())
+    evaluation = hit_rate_holdout(
+        purchases["contact_id"],
+        purchases["item"],
+        dates,
+        split_date=split,
+        n=5,
+        recommender=CoPurchaseRecommender(n=5),
+    )
+    popular = purchases.groupby("item")["contact_id"].nunique().sort_values(ascending=False).head(10)
+    params = {"rules": [_rule(row) for row in rules.to_dict("records")], "popular": popular.index.tolist()}
+    metrics = {
+        "hit_rate": evaluation["hit_rate"],
+        "baseline_hit_rate": evaluation["baseline_hit_rate"],
+        "holdout_customers": evaluation["customers"],
+    }
+    run.save(ModelKind.BASKET, params, metrics, len(baskets), began)
+    return _("%(n)d rules") % {"n": len(rules)}
+
+
+def _min_support(baskets: pd.DataFrame) -> float:
+    """At least 10 orders, so rules stand on more than a coincidence."""
+    orders = baskets["order_id"].nunique()
+    return max(10 / max(orders, 1), 0.001)
+
+
+def _rule(row: dict) -> dict[str, Any]:
+    return {
+        "antecedent": list(row["antecedent"]),
+        "consequent": list(row["consequent"]),
+        "support": row["support"],
+        "confidence": row["confidence"],
+        "lift": row["lift"],
+    }
+
+
+def _product_ids(names) -> dict[str, int]:
+    from solocrm.sales.models import Product
+
+    ids: dict[str, int] = {}
+    for pk, name in (
+        Product.objects.filter(name__in=list(names)).order_by("-active", "id").values_list("pk", "name")
+    ):
+        ids.setdefault(name, pk)
+    return ids
+
+
+def step_leads(run: Refresh) -> str:
+    """Conversion probability of every contact who has not bought yet."""
+    began = time.perf_counter()
+    contacts = queries.contact_attributes(run.today)
+    if contacts.empty:
+        return _("no contacts yet")
+    features = _lead_features(contacts)
+    settled_day = queries.day_number(run.today - timedelta(days=LEAD_SETTLE_DAYS))
+    history = contacts["created_day"] <= settled_day
+    converted = contacts["first_order_day"].notna().astype("int64")
+    scorer = LeadScorer().fit(features[history], converted[history])
+    open_leads = contacts["first_order_day"].isna()
+    run.leads = pd.Series(scorer.predict_proba(features[open_leads]), index=features.index[open_leads])
+    by_source = scorer.by_source_.rename(columns={"n": "leads"})
+    params = {"prior": scorer.overall_rate_, "mode": scorer.mode_, "by_source": by_source.to_dict("records")}
+    metrics = {"auc": scorer.metrics_.get("auc"), "leads_scored": int(open_leads.sum()), **scorer.metrics_}
+    run.save(ModelKind.LEADS, params, metrics, int(history.sum()), began)
+    return _("%(n)d leads scored") % {"n": int(open_leads.sum())}
+
+
+def _lead_features(contacts: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": contacts["channel"].replace("", "unknown"),
+            "early_interactions": contacts["early_interactions"].astype(float),
+            "has_company": contacts["has_company"].astype(bool),
+            "has_phone": contacts["has_phone"].astype(bool),
+            "has_consent": contacts["has_consent"].astype(bool),
+        },
+        index=contacts.index,
+    )
+
+
+def step_cohorts(run: Refresh) -> str:
+    """Monthly acquisition cohorts × months since first purchase (counted in the database)."""
+    began = time.perf_counter()
+    cells = queries.cohort_counts(run.today)
+    if cells.empty:
+        return _("no orders yet")
+    cells["offset"] = cells["month"] - cells["cohort"]
+    sizes = cells[cells["offset"] == 0].set_index("cohort")["customers"]
+    cohorts = sorted(sizes.index)[-MAX_COHORTS:]
+    customers = cells.pivot_table(index="cohort", columns="offset", values="customers", aggfunc="sum")
+    revenue = cells.pivot_table(index="cohort", columns="offset", values="revenue", aggfunc="sum")
+    this_month = queries.month_of(run.today)
+    offsets = range(0, this_month - min(cohorts) + 1)
+    retention, money = [], []
+    for cohort in cohorts:
+        observed = this_month - cohort  # later offsets have not happened yet: null, not zero
+        row = customers.reindex(columns=offsets).loc[cohort]
+        retention.append(
+            [None if j > observed else float(np.nan_to_num(row[j]) / sizes[cohort]) for j in offsets]
+        )
+        cash = revenue.reindex(columns=offsets).loc[cohort]
+        money.append([None if j > observed else float(np.nan_to_num(cash[j])) for j in offsets])
+    c = run.customers
+    gaps = (c["recency_days"] / c["frequency"]).where(c["frequency"] > 0)
+    params = {
+        "cohorts": [queries.month_label(m) for m in cohorts],
+        "sizes": [int(sizes[m]) for m in cohorts],
+        "retention": retention,
+        "revenue": money,
+    }
+    metrics = {
+        "repeat_rate": float((c["frequency"] > 0).mean()),
+        "median_days_between_orders": float(gaps.median()) if gaps.notna().any() else None,
+    }
+    run.save(ModelKind.COHORTS, params, metrics, int(sizes.sum()), began)
+    return _("%(n)d cohorts") % {"n": len(cohorts)}
+
+
+def step_satisfaction(run: Refresh) -> str:
+    """NPS, CSAT and CES per month and per RFM segment, from counted survey answers."""
+    began = time.perf_counter()
+    answers = queries.survey_answers(run.today)
+    answers = answers[answers.apply(_in_range, axis=1)] if not answers.empty else answers
+    if answers.empty:
+        return _("no survey answers yet")
+    count = answers["answers"].to_numpy("int64")
+    months = np.repeat(answers["month"].to_numpy("int64"), count)
+    dates = pd.to_datetime([f"{queries.month_label(m)}-01" for m in months])
+    metric = np.repeat(answers["metric"].to_numpy(object), count)
+    scores = np.repeat(answers["score"].to_numpy(float), count)
+    segment = np.repeat(answers["segment"].to_numpy(object), count)
+    trend = satisfaction_trend(dates, metric, scores, freq="M")
+    recent = months > queries.month_of(run.today) - 12
+    by_segment = satisfaction_trend(
+        dates[recent], metric[recent], scores[recent], freq="Y", groups=segment[recent]
+    )
+    params = {"trend": _trend_rows(trend), "by_segment": _segment_rows(by_segment)}
+    metrics = {
+        "nps": nps(scores[recent & (metric == "nps")]),
+        "csat": csat(scores[recent & (metric == "csat")]),
+        "ces": ces(scores[recent & (metric == "ces")]),
+        "responses": int(recent.sum()),
+    }
+    run.save(ModelKind.SATISFACTION, params, metrics, int(count.sum()), began)
+    return _("%(n)d answers") % {"n": int(count.sum())}
+
+
+SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+def _in_range(row: pd.Series) -> bool:
+    low, high = SCORE_RANGES.get(row["metric"], (1, 0))
+    return low <= row["score"] <= high and float(row["score"]).is_integer()
+
+
+def _trend_rows(trend: pd.DataFrame) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for record in trend.to_dict("records"):
+        row = rows.setdefault(record["period"], {"period": record["period"]})
+        row[record["metric"]] = record["value"]
+        row[f"{record['metric']}_responses"] = int(record["responses"])
+    for row in rows.values():
+        for metric in SCORE_RANGES:
+            row.setdefault(metric, None)
+            row.setdefault(f"{metric}_responses", 0)
+    return [rows[key] for key in sorted(rows)]
+
+
+def _segment_rows(by_group: pd.DataFrame) -> list[dict[str, Any]]:
+    nps_rows = (
+        by_group[by_group["metric"] == "nps"]
+        .groupby("group")
+        .agg(nps=("value", "last"), responses=("responses", "sum"))
+    )
+    return [
+        {"segment": str(k), "nps": v["nps"], "responses": int(v["responses"])} for k, v in nps_rows.iterrows()
+    ]
+
+
+def step_forecast(run: Refresh) -> str:
+    """Monthly revenue 12 months ahead with 80/95 % intervals, backtested against seasonal naive."""
+    began = time.perf_counter()
+    history = queries.monthly_revenue(run.today)
+    this_month = queries.month_of(run.today)
+    history = history[history.index < this_month]  # the current month is not over: it would drag the level
+    if len(history) < 6:
+        return _("skipped: fewer than 6 complete months of revenue")
+    first = pd.Timestamp(f"{queries.month_label(int(history.index[0]))}-01")
+    series = pd.Series(history.to_numpy(), index=pd.date_range(first, periods=len(history), freq="MS"))
+    try:
+        result = forecast_revenue(series, horizon=12)
+        backtested = (
+            backtest(series, horizon=3, folds=4, model=_ets_code(result.model)) if len(series) >= 12 else {}
+        )
+    except ForecastError as error:
+        return _("skipped: %(reason)s") % {"reason": error}
+    params = {
+        "method": result.model,
+        "history": [{"month": m.strftime("%Y-%m"), "revenue": float(v)} for m, v in series.items()],
+        "forecast": _forecast_rows(result.forecast),
+    }
+    metrics = {
+        "mape": backtested.get("mape"),
+        "naive_mape": backtested.get("naive_mape"),
+        "backtest_months": backtested.get("months", 0),
+        "aicc": result.aicc,
+    }
+    run.save(ModelKind.FORECAST, params, metrics, len(series), began)
+    return result.model
+
+
+def _ets_code(name: str) -> str:
+    """ "ETS(M,Ad,N)" → "MAdN", the form ``forecast_revenue(model=…)`` takes."""
+    return name.removeprefix("ETS(").removesuffix(")").replace(",", "")
+
+
+def _forecast_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    names = {"lower_80": "lo80", "upper_80": "hi80", "lower_95": "lo95", "upper_95": "hi95", "mean": "mean"}
+    return [
+        {"month": month.strftime("%Y-%m"), **{names[k]: float(v) for k, v in row.items() if k in names}}
+        for month, row in frame.iterrows()
+    ]
+
+
+def step_marketing(run: Refresh) -> str:
+    """Contacts, customers, conversion, revenue, order value and repeat rate per acquisition channel."""
+    began = time.perf_counter()
+    contacts = queries.contact_attributes(run.today)
+    if contacts.empty:
+        return _("no contacts yet")
+    c = run.customers.reindex(contacts.index)
+    frame = pd.DataFrame(
+        {
+            "channel": contacts["channel"].replace("", "unknown"),
+            "customer": c["orders"].notna(),
+            "revenue": c["total_spend"].fillna(0.0),
+            "orders": c["orders"].fillna(0),
+            "repeat": c["frequency"].fillna(0) > 0,
+        }
+    )
+    table = frame.groupby("channel").agg(
+        contacts=("customer", "size"),
+        customers=("customer", "sum"),
+        revenue=("revenue", "sum"),
+        orders=("orders", "sum"),
+        repeaters=("repeat", "sum"),
+    )
+    table["conversion_rate"] = table["customers"] / table["contacts"]
+    table["aov"] = (table["revenue"] / table["orders"]).where(table["orders"] > 0)
+    table["repeat_rate"] = (table["repeaters"] / table["customers"]).where(table["customers"] > 0)
+    channels = table.drop(columns="repeaters").reset_index().sort_values("revenue", ascending=False)
+    totals = frame.sum(numeric_only=True)
+    metrics = {
+        "repeat_rate": float(frame["repeat"].sum() / max(frame["customer"].sum(), 1)),
+        "aov": float(totals["revenue"] / totals["orders"]) if totals["orders"] else None,
+        "conversion_rate": float(frame["customer"].mean()),
+    }
+    run.save(ModelKind.MARKETING, {"channels": channels.to_dict("records")}, metrics, len(frame), began)
+    return _("%(n)d channels") % {"n": len(channels)}
+
+
+def step_write(run: Refresh) -> str:
+    """Scores of buyers and leads, the fitted models and the lifecycle stages, in one transaction."""
+    leads = pd.DataFrame({"lead_score": run.leads})
+    frame = pd.concat([run.customers, leads[~leads.index.isin(run.customers.index)]])
+    with transaction.atomic():
+        written = write_scores(frame)
+        FittedModel.objects.bulk_create(run.saved)
+        _prune_models()
+        moved = apply_lifecycle_stages(lifecycle_stages(run.customers)) if not run.customers.empty else {}
+        if moved:
+            AuditLog.record(
+                None,
+                "lifecycle",
+                summary=_("Analytics refresh moved contacts between lifecycle stages"),
+                changes=moved,
+            )
+    return _("%(n)d scores, %(m)d stage changes") % {"n": written, "m": sum(moved.values())}
+
+
+def _prune_models(keep: int = KEEP_MODELS) -> None:
+    """Keep the newest ``keep`` rows of each kind: enough history to compare, no endless growth."""
+    for kind in ModelKind.values:
+        stale = (
+            FittedModel.objects.filter(kind=kind)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)[keep:]
+        )
+        FittedModel.objects.filter(pk__in=list(stale)).delete()
+
+
+STEPS: list[tuple[str, Callable[[Refresh], str | None]]] = [
+    ("summary", step_summary),
+    ("clv", step_clv),
+    ("churn", step_churn),
+    ("rfm", step_rfm),
+    ("personas", step_personas),
+    ("basket", step_basket),
+    ("leads", step_leads),
+    ("cohorts", step_cohorts),
+    ("satisfaction", step_satisfaction),
+    ("forecast", step_forecast),
+    ("marketing", step_marketing),
+    ("write", step_write),
+]
