@@ -8,7 +8,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -46,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("List contacts that are probably the same person; --apply merges them.")
+    help = _("List contacts that are probably the same person; --apply merges them.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -31,7 +31,6 @@ import pydantic
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import FilterSchema
 
 from solocrm.contacts.filters import ContactFilter
@@ -342,7 +341,7 @@ def filter_from_options(schema: type[FilterSchema], options: dict[str, Any]) -> 
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Export contacts or orders as CSV, JSON, JSON Lines or vCard (contacts).")
+    help = _("Export contacts or orders as CSV, JSON, JSON Lines or vCard (contacts).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = parser.add_subparsers(dest="kind", required=True, metavar="{contacts,orders}")

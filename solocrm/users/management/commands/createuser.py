@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from solocrm.lib.normalize import normalize_email
 from solocrm.users.access import set_role
@@ -21,7 +20,7 @@ from solocrm.users.setup import consume_setup_token
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Create a user with a role (owner, assistant or viewer).")
+    help = _("Create a user with a role (owner, assistant or viewer).")
     stealth_options = ("stdin",)  # tests and callers may pass a stream instead of sys.stdin
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -12,7 +12,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.table import Table
 
@@ -22,7 +21,7 @@ from solocrm.users.models import TOKEN_PREFIX, ApiToken, hash_token
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Create, list and revoke API tokens.")
+    help = _("Create, list and revoke API tokens.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="create|list|revoke")

@@ -8,7 +8,6 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -17,7 +16,7 @@ from solocrm.web.demo import DemoDataExists, has_data, load_demo
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Load demo data: contacts, companies, products, three years of orders, interactions and tasks."
     )
 

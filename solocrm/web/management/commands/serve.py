@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from solocrm.users.setup import issue_setup_token, setup_needed
 from solocrm.web.upgrade import migrate_with_backup
@@ -37,7 +36,7 @@ def base_url(host: str, port: int) -> str:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Apply database upgrades (after a backup) and serve solocrm with waitress.")
+    help = _("Apply database upgrades (after a backup) and serve solocrm with waitress.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
