@@ -36,6 +36,7 @@ __all__ = [
     "mape",
     "monthly_revenue",
     "seasonal_naive",
+    "select_by_backtest",
 ]
 
 #: Fewer months than this and no forecast is attempted.
@@ -525,3 +526,68 @@ def backtest(
         "horizon": int(horizon),
         "model_better": bool(score < base) if math.isfinite(score) and math.isfinite(base) else None,
     }
+
+
+def select_by_backtest(
+    series: pd.Series,
+    *,
+    horizon: int = 3,
+    folds: int = 4,
+    seasonal_periods: int = 12,
+) -> tuple[str, dict[str, float]]:
+    """Choose the ETS model with the lowest rolling-origin MAPE (time-series cross-validation).
+
+    AICc (what :func:`forecast_revenue` uses on its own) penalises the 11 extra seasonal states
+    heavily when there are only two or three years of months, and then picks a trend model
+    that misses every Christmas peak even though the seasonal models forecast the held-out
+    months far better. Cross-validating each candidate on the same folds as :func:`backtest`
+    asks the question the owner cares about directly: which model missed least on months it
+    had not seen? Ties (within 0.1 point of MAPE) go to the model listed first, the simpler one.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Monthly revenue, e.g. from :func:`monthly_revenue`.
+    horizon, folds, seasonal_periods : int
+        As in :func:`backtest`.
+
+    Returns
+    -------
+    (str, dict)
+        The chosen R-style model code (e.g. ``"MNM"``) for ``forecast_revenue(model=...)``,
+        and every candidate's MAPE by model name (NaN where it could not be fitted).
+
+    Raises
+    ------
+    ForecastError
+        Not enough history for a single fold, or no candidate could be scored.
+
+    Notes
+    -----
+    The MAPE of the chosen model is then an optimistic estimate of its error: it was the
+    smallest of several. With a few dozen months there is no data to spare for a separate
+    selection period; the seasonal naive MAPE reported next to it keeps it honest.
+
+    References
+    ----------
+    .. [1] Hyndman & Athanasopoulos (2021), FPP3 ch. 5.10 "Time series cross-validation".
+    .. [2] Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis and
+       review. *International Journal of Forecasting* 16(4), 437-454.
+    """
+    y = _check_series(series, min_len=MIN_MONTHS + horizon)
+    scores: dict[str, float] = {}
+    best: tuple[float, str] | None = None
+    for spec in _candidates(y.to_numpy(), seasonal_periods):  # a dozen models at most
+        code = spec.name.removeprefix("ETS(").removesuffix(")").replace(",", "")
+        try:
+            score = backtest(y, horizon=horizon, folds=folds, seasonal_periods=seasonal_periods, model=code)[
+                "mape"
+            ]
+        except (ForecastError, ValueError, RuntimeError, np.linalg.LinAlgError, ZeroDivisionError):
+            score = float("nan")
+        scores[spec.name] = score
+        if math.isfinite(score) and (best is None or score < best[0] - 0.1):
+            best = (score, code)
+    if best is None:
+        raise ForecastError("No exponential smoothing model could be tested on this series.")
+    return best[1], scores

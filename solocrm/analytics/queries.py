@@ -230,13 +230,13 @@ def product_purchases(end: date, since: date) -> pd.DataFrame:
     return frame.astype({"contact_id": "int64", "order_id": "int64", "day": "int64"})
 
 
-def survey_answers(end: date) -> pd.DataFrame:
-    """Counts of survey answers per (month, metric, score, RFM segment of the customer): NPS,
-    CSAT and CES are all computed from these counts, so the answers never leave the database
-    one by one. Answers are timeline entries of kind "survey" with data {"metric", "score"}."""
+def survey_answers(end: date, recent_from: date) -> pd.DataFrame:
+    """Counts of survey answers per (month, metric, score), and per contact for the answers
+    given since ``recent_from`` (``contact`` is null before it): NPS, CSAT and CES are all
+    computed from these counts, so older answers never leave the database one by one, and the
+    recent ones can be grouped by the segment this very refresh gives each customer. Answers are
+    timeline entries of kind "survey" with data {"metric", "score"}."""
     from solocrm.contacts.models import Interaction
-
-    from .models import CustomerScore
 
     d = Dialect.current()
     answers = Interaction.objects.filter(
@@ -245,15 +245,15 @@ def survey_answers(end: date) -> pd.DataFrame:
     sql, params = answers.values("id").query.sql_with_params()
     metric = _json_text("i.data", "metric")
     score = _json_text("i.data", "score")
-    score_table = CustomerScore._meta.db_table
+    contact = "CASE WHEN i.occurred_at >= %s THEN i.contact_id END"
     query = f"""
-        SELECT {d.month("i.occurred_at")}, {metric}, {score}, COALESCE(s.rfm_segment, ''), COUNT(*)
+        SELECT {d.month("i.occurred_at")}, {metric}, {score}, {contact}, COUNT(*)
         FROM contacts_interaction i
-        LEFT JOIN {score_table} s ON s.contact_id = i.contact_id
         WHERE i.id IN ({sql})
-        GROUP BY {d.month("i.occurred_at")}, {metric}, {score}, COALESCE(s.rfm_segment, '')
+        GROUP BY {d.month("i.occurred_at")}, {metric}, {score}, {contact}
     """  # noqa: S608
-    frame = _frame(_fetch(query, list(params)), ["month", "metric", "score", "segment", "answers"])
+    since = _local_midnight_utc(recent_from)
+    frame = _frame(_fetch(query, [since, *params, since]), ["month", "metric", "score", "contact", "answers"])
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     return frame.dropna(subset=["score"])
 

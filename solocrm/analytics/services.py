@@ -36,7 +36,7 @@ from .choices import ModelKind
 from .churn import ChurnModel, ChurnSelection, select_churn_model
 from .clusters import PersonaModel, describe_clusters
 from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
-from .forecast import ForecastError, backtest, forecast_revenue
+from .forecast import ForecastError, backtest, forecast_revenue, select_by_backtest
 from .leads import LeadScorer
 from .models import CustomerScore, FittedModel
 from .nps import ces, csat, nps, satisfaction_trend
@@ -665,16 +665,22 @@ def step_cohorts(run: Refresh) -> str:
     cells = queries.cohort_counts(run.today)
     if cells.empty:
         return _("no orders yet")
+    # The month in progress would read as a collapse in every cohort (on the 1st, nobody has
+    # bought again "yet"): the matrix ends with the last complete month, unless there is none.
+    last_month = queries.month_of(run.today) - 1
+    if (cells["month"] <= last_month).any():
+        cells = cells[cells["month"] <= last_month].copy()
+    else:
+        last_month += 1
     cells["offset"] = cells["month"] - cells["cohort"]
     sizes = cells[cells["offset"] == 0].set_index("cohort")["customers"]
     cohorts = sorted(sizes.index)[-MAX_COHORTS:]
     customers = cells.pivot_table(index="cohort", columns="offset", values="customers", aggfunc="sum")
     revenue = cells.pivot_table(index="cohort", columns="offset", values="revenue", aggfunc="sum")
-    this_month = queries.month_of(run.today)
-    offsets = range(0, this_month - min(cohorts) + 1)
+    offsets = range(0, last_month - min(cohorts) + 1)
     retention, money = [], []
     for cohort in cohorts:
-        observed = this_month - cohort  # later offsets have not happened yet: null, not zero
+        observed = last_month - cohort  # later offsets have not happened yet: null, not zero
         row = customers.reindex(columns=offsets).loc[cohort]
         retention.append(
             [None if j > observed else float(np.nan_to_num(row[j]) / sizes[cohort]) for j in offsets]
@@ -700,7 +706,9 @@ def step_cohorts(run: Refresh) -> str:
 def step_satisfaction(run: Refresh) -> str:
     """NPS, CSAT and CES per month and per RFM segment, from counted survey answers."""
     began = time.perf_counter()
-    answers = queries.survey_answers(run.today)
+    first_recent = queries.month_of(run.today) - 11
+    recent_from = date(first_recent // 12, first_recent % 12 + 1, 1)
+    answers = queries.survey_answers(run.today, recent_from)
     answers = answers[answers.apply(_in_range, axis=1)] if not answers.empty else answers
     if answers.empty:
         return _("no survey answers yet")
@@ -709,9 +717,9 @@ def step_satisfaction(run: Refresh) -> str:
     dates = pd.to_datetime([f"{queries.month_label(m)}-01" for m in months])
     metric = np.repeat(answers["metric"].to_numpy(object), count)
     scores = np.repeat(answers["score"].to_numpy(float), count)
-    segment = np.repeat(answers["segment"].to_numpy(object), count)
+    segment = np.repeat(_segments_of(run, answers["contact"]), count)
     trend = satisfaction_trend(dates, metric, scores, freq="M")
-    recent = months > queries.month_of(run.today) - 12
+    recent = months >= first_recent
     by_segment = satisfaction_trend(
         dates[recent], metric[recent], scores[recent], freq="Y", groups=segment[recent]
     )
@@ -727,6 +735,16 @@ def step_satisfaction(run: Refresh) -> str:
 
 
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+NO_PURCHASE = "none"  # the "segment" of an answer from a contact who has not bought (yet)
+
+
+def _segments_of(run: Refresh, contacts: pd.Series) -> np.ndarray:
+    """The RFM segment this refresh gave each answer's contact ("none" if they never bought)."""
+    if "rfm_segment" not in run.customers:
+        return np.full(len(contacts), NO_PURCHASE, dtype=object)
+    segments = run.customers["rfm_segment"]
+    ids = pd.to_numeric(contacts, errors="coerce")
+    return ids.map(segments).fillna(NO_PURCHASE).to_numpy(object)
 
 
 def _in_range(row: pd.Series) -> bool:
@@ -769,14 +787,15 @@ def step_forecast(run: Refresh) -> str:
     first = pd.Timestamp(f"{queries.month_label(int(history.index[0]))}-01")
     series = pd.Series(history.to_numpy(), index=pd.date_range(first, periods=len(history), freq="MS"))
     try:
-        result = forecast_revenue(series, horizon=12)
-        backtested = (
-            backtest(series, horizon=3, folds=4, model=_ets_code(result.model)) if len(series) >= 12 else {}
-        )
+        chosen, tested = select_by_backtest(series) if len(series) >= 12 else (None, {})
+        result = forecast_revenue(series, horizon=12, model=chosen)
+        backtested = backtest(series, horizon=3, folds=4, model=chosen) if chosen else {}
     except ForecastError as error:
         return _("skipped: %(reason)s") % {"reason": error}
     params = {
         "method": result.model,
+        "selected_by": "backtest" if chosen else "aicc",
+        "candidates_mape": tested,
         "history": [{"month": m.strftime("%Y-%m"), "revenue": float(v)} for m, v in series.items()],
         "forecast": _forecast_rows(result.forecast),
     }
@@ -788,11 +807,6 @@ def step_forecast(run: Refresh) -> str:
     }
     run.save(ModelKind.FORECAST, params, metrics, len(series), began)
     return result.model
-
-
-def _ets_code(name: str) -> str:
-    """ "ETS(M,Ad,N)" → "MAdN", the form ``forecast_revenue(model=…)`` takes."""
-    return name.removeprefix("ETS(").removesuffix(")").replace(",", "")
 
 
 def _forecast_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -783,16 +783,25 @@ def trend_rows(report: FittedModel | None) -> list[dict[str, Any]]:
     ]
 
 
+def _answer_segment_label(code: str) -> str:
+    if code == "none":
+        return _("Not a customer yet")
+    return segment_label(code) or code or _("Unknown")
+
+
 def by_segment_rows(report: FittedModel | None) -> list[dict[str, Any]]:
-    return [
+    """NPS per RFM segment, best segments first, non-customers last."""
+    order = {str(code): place for place, code in enumerate(SEGMENT_ORDER)}
+    rows = [
         {
             "code": str(row.get("segment", "")),
-            "segment": segment_label(str(row.get("segment", ""))) or str(row.get("segment", "")),
+            "segment": _answer_segment_label(str(row.get("segment", ""))),
             "nps": finite(row.get("nps")),
             "responses": finite(row.get("responses")),
         }
         for row in dicts(params_of(report).get("by_segment"))
     ]
+    return sorted(rows, key=lambda row: order.get(row["code"], len(order)))
 
 
 @role_required(Action.VIEW)
@@ -867,9 +876,13 @@ FORECAST_COLUMNS = [
     ("month", gettext_lazy("Month")),
     ("revenue", gettext_lazy("Revenue")),
     ("mean", gettext_lazy("Forecast")),
+    # xgettext:no-python-format
     ("lo80", gettext_lazy("80% low")),
+    # xgettext:no-python-format
     ("hi80", gettext_lazy("80% high")),
+    # xgettext:no-python-format
     ("lo95", gettext_lazy("95% low")),
+    # xgettext:no-python-format
     ("hi95", gettext_lazy("95% high")),
 ]
 
@@ -899,9 +912,13 @@ def forecast_chart(rows: list[dict[str, Any]]) -> dict:
         "line",
         [row["month"] for row in rows],
         [
+            # xgettext:no-python-format
             series(_("95% interval"), column["hi95"], role="band", fill="+1", tone=2),
+            # xgettext:no-python-format
             series(_("95% low"), column["lo95"], role="edge", tone=2),
+            # xgettext:no-python-format
             series(_("80% interval"), column["hi80"], role="band", fill="+1", tone=1),
+            # xgettext:no-python-format
             series(_("80% low"), column["lo80"], role="edge", tone=1),
             series(_("Forecast"), column["mean"], role="forecast", tone=0),
             series(_("Revenue"), column["revenue"], role="actual", tone=0),

@@ -56,6 +56,15 @@ def percent(value: Any, digits: int = 0) -> str:
 
 
 @register.filter
+def percent_points(value: Any, digits: int = 0) -> str:
+    """A value already in percent: 25.67 -> '25.7%' (MAPE, CSAT)."""
+    number = _number(value)
+    if number is None:
+        return DASH
+    return _("%(value)s%%") % {"value": floatformat(number, f"{int(digits)}g")}
+
+
+@register.filter
 def number(value: Any, digits: int = 1) -> str:
     """A grouped number with ``digits`` decimals, or a dash for a missing one."""
     parsed = _number(value)

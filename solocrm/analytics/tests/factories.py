@@ -295,9 +295,9 @@ def report_params(scores: list[CustomerScore]) -> dict[str, tuple[dict, dict]]:
                         "period": m,
                         "nps": 20 + i,
                         "nps_responses": 30 + i,
-                        "csat": 4.1,
+                        "csat": 82.0,
                         "csat_responses": 25,
-                        "ces": 2.3,
+                        "ces": 5.3,
                         "ces_responses": 12,
                     }
                     for i, m in enumerate(history[-6:])
@@ -307,7 +307,7 @@ def report_params(scores: list[CustomerScore]) -> dict[str, tuple[dict, dict]]:
                     {"segment": "at_risk", "nps": -12.0, "responses": 9},
                 ],
             },
-            {"nps": 24.0, "csat": 4.1, "ces": 2.3, "responses": 190},
+            {"nps": 24.0, "csat": 82.0, "ces": 5.3, "responses": 190},
         ),
         ModelKind.BASKET: (
             {
@@ -356,7 +356,7 @@ def report_params(scores: list[CustomerScore]) -> dict[str, tuple[dict, dict]]:
                     for i, m in enumerate(future)
                 ],
             },
-            {"mape": 0.082, "naive_mape": 0.121, "backtest_months": 6},
+            {"mape": 8.2, "naive_mape": 12.1, "backtest_months": 6},
         ),
         ModelKind.MARKETING: (
             {

@@ -15,6 +15,7 @@ from solocrm.analytics.forecast import (
     mape,
     monthly_revenue,
     seasonal_naive,
+    select_by_backtest,
 )
 
 # International tourist visitor nights in Australia, quarterly 1999 Q1 - 2015 Q4 (millions):
@@ -200,3 +201,43 @@ def test_backtest_beats_the_naive_on_a_trending_series():
 def test_backtest_needs_enough_history_for_one_fold():
     with pytest.raises(ForecastError, match="at least 9 months"):
         backtest(_monthly(np.arange(1.0, 8.0)), horizon=3)
+
+
+# --------------------------------------------------------------------------- select_by_backtest
+
+
+def _shop_with_a_christmas_peak(seed: int = 11) -> pd.Series:
+    """Three years of a young shop: a fast first-year ramp, then a flat level with November and
+    December at 1.6x and 1.9x (the demo data's season), and 8 % noise."""
+    rng = np.random.default_rng(seed)
+    season = np.array([0.85, 0.8, 0.95, 1.0, 1.0, 0.7, 0.65, 0.7, 1.0, 1.1, 1.6, 1.9])
+    level = np.minimum(np.linspace(0.1, 1.6, 36), 1.0) * 100_000
+    return _monthly(level * np.tile(season, 3) * rng.normal(1, 0.08, 36), "2023-12-01")
+
+
+def test_cross_validation_finds_the_season_that_aicc_misses():
+    series = _shop_with_a_christmas_peak()
+    by_aicc = forecast_revenue(series, horizon=3).model
+    code, scores = select_by_backtest(series)
+    assert code.endswith(("A", "M"))  # a seasonal model
+    assert scores[forecast_revenue(series, horizon=3, model=code).model] == min(
+        v for v in scores.values() if np.isfinite(v)
+    )
+    chosen = backtest(series, model=code)
+    assert (
+        chosen["mape"]
+        <= backtest(series, model=by_aicc.removeprefix("ETS(").removesuffix(")").replace(",", ""))["mape"]
+    )
+    assert chosen["mape"] < 15
+
+
+def test_cross_validation_keeps_a_level_model_for_a_flat_series():
+    rng = np.random.default_rng(3)
+    code, scores = select_by_backtest(_monthly(1000 * rng.normal(1, 0.02, 18)))
+    assert code[1] in "NA" and not code.endswith(("A", "M"))  # under two years: no season tried
+    assert all(not name.endswith(("A)", "M)")) for name in scores)
+
+
+def test_cross_validation_needs_enough_months():
+    with pytest.raises(ForecastError):
+        select_by_backtest(_monthly(np.full(7, 100.0)))

@@ -199,3 +199,25 @@ def test_the_churn_features_see_nothing_after_their_day():
     features = services.churn_features_at(date(2025, 4, 1)).loc[contact.pk]
     assert features["orders"] == 2 and features["recency_days"] == 31 and features["frequency"] == 1
     assert np.isclose(features["mean_days_between"], 59)
+
+
+def test_the_first_refresh_groups_satisfaction_by_the_segments_it_computes(refreshed):
+    by_segment = FittedModel.latest(ModelKind.SATISFACTION).params["by_segment"]
+    codes = {row["segment"] for row in by_segment}
+    assert codes <= {*RfmSegment.values, "none"}
+    assert len(codes & set(RfmSegment.values)) >= 3
+    answered = sum(row["responses"] for row in by_segment)
+    recent_nps = Interaction.objects.filter(
+        kind="survey", data__metric="nps", occurred_at__gte=datetime(2024, 7, 1, tzinfo=UTC)
+    ).count()
+    assert answered == recent_nps
+
+
+def test_the_cohort_matrix_ends_with_the_last_complete_month(refreshed):
+    services.refresh(today=END + timedelta(days=1))  # 1 July: July has barely begun
+    cohorts = FittedModel.latest(ModelKind.COHORTS).params
+    assert cohorts["cohorts"][-1] == "2025-06"
+    for label, row in zip(cohorts["cohorts"], cohorts["retention"], strict=True):
+        year, month = map(int, label.split("-"))
+        months_to_june = (2025 - year) * 12 + 6 - month
+        assert len([cell for cell in row if cell is not None]) == months_to_june + 1

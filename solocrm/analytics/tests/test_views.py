@@ -486,3 +486,18 @@ def test_both_ways_through_a_segment_list_the_same_customers(analytics):
     assert "+" in str(walked.query) or connection.vendor != "sqlite"
     assert [s.pk for s in walked] == [s.pk for s in sorted_]
     assert len(list(walked)) == CustomerScore.objects.filter(rfm_segment="loyal").count()
+
+
+def test_errors_and_csat_stored_in_percent_are_shown_in_percent(viewer_client, analytics):
+    forecast = viewer_client.get(reverse("analytics:forecast")).content.decode()
+    assert "8.2%" in forecast and "12.1%" in forecast and "820%" not in forecast
+    satisfaction = viewer_client.get(reverse("analytics:satisfaction")).content.decode()
+    assert "82%" in satisfaction or "82.0%" in satisfaction
+
+
+def test_nps_by_segment_names_the_segments_and_the_non_customers(viewer_client, analytics):
+    report = FittedModel.latest("satisfaction")
+    report.params["by_segment"].append({"segment": "none", "nps": 10.0, "responses": 4})
+    report.save()
+    page = viewer_client.get(reverse("analytics:satisfaction")).content.decode()
+    assert page.index("Champions") < page.index("At risk") < page.index("Not a customer yet")

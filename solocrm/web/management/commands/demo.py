@@ -16,9 +16,7 @@ from solocrm.web.demo import DemoDataExists, has_data, load_demo
 
 
 class Command(BaseCommand):
-    help = _(
-        "Load demo data: contacts, companies, products, three years of orders, interactions and tasks."
-    )
+    help = _("Load demo data: contacts, companies, products, three years of orders, interactions and tasks.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
