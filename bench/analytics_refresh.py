@@ -101,13 +101,22 @@ def _stamp(seconds: np.ndarray, native: bool) -> list:
 
 
 def purchase_times(customers: int, orders: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Generate, then once more with the purchase rate scaled so the total comes near ``orders``."""
-    who, _moments = _purchase_times(customers, orders, np.random.default_rng(seed))
-    boost = (orders - customers) / max(len(who) - customers, 1)
-    return _purchase_times(customers, customers + (orders - customers) * boost, np.random.default_rng(seed))
+    """Scale the purchase intensity (a few regenerations, same seed) until the number of orders
+    comes within 3 % of ``orders``: drop-out, the end of the window and the season thin the
+    process, so the intensity that gives a total is not known in advance."""
+    intensity = 1.0
+    for _ in range(12):
+        who, moments = _purchase_times(customers, orders, np.random.default_rng(seed), intensity)
+        ratio = orders / max(len(who), 1)
+        if abs(ratio - 1) < 0.03:
+            break
+        intensity *= ratio**1.5
+    return who, moments
 
 
-def _purchase_times(customers: int, orders: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _purchase_times(
+    customers: int, orders: float, rng: np.random.Generator, intensity: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(customer index, epoch seconds) of every order: each customer buys at a gamma rate while
     alive and leaves after each purchase with a beta probability; months are thinned by SEASON."""
     end = datetime(END.year, END.month, END.day, tzinfo=UTC).timestamp()
@@ -115,8 +124,8 @@ def _purchase_times(customers: int, orders: float, rng: np.random.Generator) -> 
     first = rng.uniform(start, end, customers)
     rate = rng.gamma(0.6, 1.0, customers)  # relative purchase rate
     dropout = rng.beta(0.5, 3.0, customers)
-    counts = 1 + np.minimum(rng.geometric(np.clip(dropout, 0.02, 1.0)) - 1, 400)
-    scale = (orders - customers) / max(float((rate * (counts - 1)).sum()), 1.0)
+    counts = 1 + np.minimum(rng.geometric(np.clip(dropout / intensity, 0.002, 1.0)) - 1, 2000)
+    scale = intensity * (orders - customers) / max(float((rate * (counts - 1)).sum()), 1.0)
     gaps_mean = 86400 * 365 / np.maximum(rate * 12 * scale, 1e-3)
     who = np.repeat(np.arange(customers), counts)
     gap = rng.exponential(1.0, len(who)) * np.repeat(gaps_mean, counts)

@@ -107,11 +107,14 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
     run = Refresh(today=today or timezone.localdate(), progress=progress or (lambda *a: None))
     started = time.perf_counter()
     steps = STEPS
-    for number, (name, step) in enumerate(steps, start=1):
-        run.progress(name, number - 1, len(steps))
-        began = time.perf_counter()
-        note = step(run)
-        run.steps.append({"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""})
+    with queries.reusing_results():
+        for number, (name, step) in enumerate(steps, start=1):
+            run.progress(name, number - 1, len(steps))
+            began = time.perf_counter()
+            note = step(run)
+            run.steps.append(
+                {"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""}
+            )
     run.progress("done", len(steps), len(steps))
     return {
         "seconds": round(time.perf_counter() - started, 3),
