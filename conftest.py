@@ -61,6 +61,7 @@ def _jobs_run_inline(settings, tmp_path):
     """Background jobs run in the test's own thread so they see the test's transaction, and
     every test gets its own data directory (uploads, rejected-row files, setup token)."""
     settings.SOLOCRM_JOBS_INLINE = True
+    settings.SOLOCRM_ANALYTICS_HOUR = "off"  # no scheduler thread outliving a `serve` test
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     settings.SOLOCRM_IMPORT_DIR = settings.DATA_DIR / "imports"

@@ -147,6 +147,9 @@ SOLOCRM_IMPORT_DIR = DATA_DIR / "imports"
 # Long jobs (imports) run in a background thread of the server; tests run them inline.
 SOLOCRM_JOBS_INLINE = env_bool("SOLOCRM_JOBS_INLINE")
 
+# The server refreshes the analytics once a day at this local hour ("off": only by hand or cron).
+SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()
+
 # Business defaults
 SOLOCRM_CURRENCY = env("SOLOCRM_CURRENCY", "USD").upper()
 SOLOCRM_PHONE_REGION = env("SOLOCRM_PHONE_REGION", "US").upper()

@@ -79,7 +79,9 @@ class ScoreOut(Schema):
     contact_name: str
     computed_at: datetime
     orders: int
-    frequency: int = Field(description="Repeat purchases (orders after the first)")
+    frequency: int = Field(
+        description="Repeat purchase days: days after the first with an order (same-day orders count once)"
+    )
     recency_days: float = Field(description="Age of the customer at the last purchase, in days")
     tenure_days: float = Field(description="Days since the first purchase")
     days_since_last: float | None

@@ -145,6 +145,15 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+AGGREGATE_COLUMNS = [
+    "first_day", "last_day", "active_days", "orders", "total_spend", "first_day_spend",
+    "days_90", "days_365", "spend_365",
+]  # fmt: skip
+# The columns that depend on the end day, in the order of the query's conditional sums.
+PER_END_COLUMNS = ["last_day", "active_days", "orders", "total_spend", "days_90", "days_365", "spend_365"]
+INTEGER_AGGREGATES = ["first_day", "last_day", "active_days", "orders", "days_90", "days_365"]
+
+
 @_reusable
 def customer_aggregates(end: date) -> pd.DataFrame:
     """One row per customer with at least one paid order up to ``end`` (inclusive).
@@ -154,9 +163,33 @@ def customer_aggregates(end: date) -> pd.DataFrame:
     90 / 365 days), spend_365 — exactly what ``summary.summary_from_aggregates`` and the churn
     features need, computed in two GROUP BYs inside the database.
     """
+    return customer_aggregates_at([end])[end]
+
+
+def customer_aggregates_at(ends: list[date]) -> dict[date, pd.DataFrame]:
+    """``customer_aggregates`` as of several days from one pass over the orders.
+
+    Sorting the orders into (customer, day) groups is most of the cost, and the churn model
+    needs the aggregates as of three days: one query with a set of conditional sums per day
+    sorts once. A customer's first purchase day does not depend on the end day, so the first
+    day's spend is shared. Inside ``reusing_results()`` every result is kept for later calls.
+    """
     d = Dialect.current()
-    where, params = _revenue_filter(end)
-    end_day = day_number(end)
+    days = sorted(set(ends))
+    where, params = _revenue_filter(days[-1])
+    per_end = []
+    for end in days:
+        e = day_number(end)
+        inside = f"d <= {e}"  # an integer computed here, never user input
+        per_end += [
+            f"MAX(CASE WHEN {inside} THEN d END)",
+            f"SUM(CASE WHEN {inside} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {inside} THEN n ELSE 0 END)",
+            d.as_float(f"SUM(CASE WHEN {inside} THEN amount ELSE 0 END)"),
+            f"SUM(CASE WHEN {inside} AND d > {e - 90} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {inside} AND d > {e - 365} THEN 1 ELSE 0 END)",
+            d.as_float(f"SUM(CASE WHEN {inside} AND d > {e - 365} THEN amount ELSE 0 END)"),
+        ]
     sql = f"""
         WITH daily AS (
             SELECT o.contact_id AS c, {d.day("o.ordered_at")} AS d, SUM(o.total) AS amount, COUNT(*) AS n
@@ -165,21 +198,33 @@ def customer_aggregates(end: date) -> pd.DataFrame:
         ), ranked AS (
             SELECT c, d, amount, n, MIN(d) OVER (PARTITION BY c) AS first_d FROM daily
         )
-        SELECT c, MIN(d), MAX(d), COUNT(*), SUM(n), {d.as_float("SUM(amount)")},
-               {d.as_float("SUM(CASE WHEN d = first_d THEN amount ELSE 0 END)")},
-               SUM(CASE WHEN d > %s THEN 1 ELSE 0 END), SUM(CASE WHEN d > %s THEN 1 ELSE 0 END),
-               {d.as_float("SUM(CASE WHEN d > %s THEN amount ELSE 0 END)")}
+        SELECT c, MIN(d), {d.as_float("SUM(CASE WHEN d = first_d THEN amount ELSE 0 END)")},
+               {", ".join(per_end)}
         FROM ranked GROUP BY c ORDER BY c
-    """  # noqa: S608 - only model names and fixed expressions are interpolated
-    rows = _fetch(sql, [*params, end_day - 90, end_day - 365, end_day - 365])
-    columns = [
-        "contact_id", "first_day", "last_day", "active_days", "orders", "total_spend",
-        "first_day_spend", "days_90", "days_365", "spend_365",
-    ]  # fmt: skip
-    frame = _frame(rows, columns)
+    """  # noqa: S608 - only model names, fixed expressions and computed integers are interpolated
+    columns = [f"{name}_{k}" for k in range(len(days)) for name in PER_END_COLUMNS]
+    rows = _frame(_fetch(sql, params), ["contact_id", "first_day", "first_day_spend", *columns])
+    return {end: _aggregates_as_of(rows, k, end) for k, end in enumerate(days)}
+
+
+def _aggregates_as_of(rows: pd.DataFrame, k: int, end: date) -> pd.DataFrame:
+    """The columns of end number ``k``, for the customers who had bought by then."""
+    frame = pd.DataFrame(
+        {
+            "contact_id": rows["contact_id"],
+            "first_day": rows["first_day"],
+            "first_day_spend": rows["first_day_spend"],
+            **{name: rows[f"{name}_{k}"] for name in PER_END_COLUMNS},
+        }
+    )
+    frame = frame[frame["first_day"] <= day_number(end)]
+    frame = frame.astype({"contact_id": "int64", **dict.fromkeys(INTEGER_AGGREGATES, "int64")})
+    frame = frame.set_index("contact_id")[AGGREGATE_COLUMNS]
     for column in ("first_day", "last_day"):
         frame[column] = from_day_numbers(frame[column].to_numpy())
-    return frame.astype({"contact_id": "int64"}).set_index("contact_id")
+    if _reused is not None:
+        _reused[("customer_aggregates", end)] = frame
+    return frame.copy() if _reused is not None else frame
 
 
 def purchase_days_between(start: date, end: date) -> pd.Series:
@@ -197,8 +242,8 @@ def purchase_days_between(start: date, end: date) -> pd.Series:
 
 
 def engagement(end: date, days: int = 90) -> pd.DataFrame:
-    """Per contact, timeline entries in the ``days`` before ``end``: all of them, e-mails and
-    chats received (the customer reaching out), and the mean survey score (0-10 NPS answers)."""
+    """Per contact, timeline entries in the ``days`` before ``end`` other than survey answers:
+    all of them, e-mails and chats received (the customer reaching out), and calls and meetings."""
     sql = """
         SELECT i.contact_id, COUNT(*),
                SUM(CASE WHEN i.kind IN ('email_in', 'chat') THEN 1 ELSE 0 END),

@@ -1,8 +1,8 @@
 """The analytics refresh: database → models → scores written back onto every customer.
 
-``refresh()`` is what `solocrm analytics refresh`, the "Refresh now" button and the scheduled
-job all run. Each step reads aggregates through ``queries`` (never one row per order), fits or
-computes with the Django-free core, and stores its result as a ``FittedModel`` row of JSON
+``refresh()`` is what `solocrm analytics refresh`, the "Refresh now" button and the daily
+refresh of ``tasks`` all run. Each step reads aggregates through ``queries`` (never one row per
+order), fits or computes with the Django-free core, and stores its result as a ``FittedModel`` row of JSON
 (parameters, metrics, code version, data size); the per-customer numbers are written at the end
 in one transaction, so pages show either the old scores or the new ones, never a mix.
 """
@@ -268,7 +268,8 @@ def apply_lifecycle_stages(stages: pd.Series) -> dict[str, int]:
 
 def step_summary(run: Refresh) -> str:
     """Per-customer buy-till-you-die summary (days), aggregated in the database."""
-    aggregates = queries.customer_aggregates(run.today)
+    # the churn step needs the same aggregates as of two earlier days: one pass for all three
+    aggregates = queries.customer_aggregates_at([run.today, *churn_days(run.today)])[run.today]
     summary = summary_from_aggregates(aggregates, observation_end=run.today, time_unit="D")
     frame = pd.DataFrame(index=summary.index)
     frame["orders"] = summary["orders"].astype("int64")
@@ -298,16 +299,22 @@ def step_clv(run: Refresh) -> str:
         365.25, c["frequency"], c["recency_days"], c["tenure_days"]
     )
     run.save(ModelKind.BGNBD, bg.to_dict()["params"], _bg_metrics(bg, c), len(c), began)
-    repeat = c["frequency"] > 0
+    # Gamma-Gamma models positive spends: a repeat buyer whose orders were free would fail the fit
+    spenders = (c["frequency"] > 0) & (c["monetary_value"] > 0)
     try:
-        gg = GammaGammaModel().fit(c.loc[repeat, "frequency"], c.loc[repeat, "monetary_value"])
+        gg = GammaGammaModel().fit(c.loc[spenders, "frequency"], c.loc[spenders, "monetary_value"])
     except ValueError as error:
         return _("purchase model fitted; spend model skipped: %(reason)s") % {"reason": error}
+    if gg.q_ <= 1.0:
+        return _(
+            "purchase model fitted; spend model q = %(q).3g ≤ 1 has no finite mean spend "
+            "(a few very large orders?): CLV not computed"
+        ) % {"q": gg.q_}
     run.save(
         ModelKind.GAMMA_GAMMA,
         gg.to_dict()["params"],
-        {"log_likelihood": gg.log_likelihood_, "n_customers": int(repeat.sum())},
-        int(repeat.sum()),
+        {"log_likelihood": gg.log_likelihood_, "n_customers": int(spenders.sum())},
+        int(spenders.sum()),
         began,
     )
     c["expected_order_value"] = gg.expected_average_value(c["frequency"], c["monetary_value"]).round(2)
@@ -403,11 +410,16 @@ def _training_sample(frame: pd.DataFrame, size: int = CHURN_SAMPLE) -> pd.DataFr
     return frame if len(frame) <= size else frame.sample(n=size, random_state=0)
 
 
+def churn_days(today: date) -> tuple[date, date]:
+    """(training day, holdout cutoff): features as of a day, labels from the horizon after it."""
+    cutoff = today - timedelta(days=CHURN_HORIZON_DAYS)
+    return cutoff - timedelta(days=CHURN_HORIZON_DAYS), cutoff
+
+
 def step_churn(run: Refresh) -> str:
     """Time-split churn model against the P(alive) baseline; the better one scores everyone."""
     began, horizon = time.perf_counter(), CHURN_HORIZON_DAYS
-    cutoff = run.today - timedelta(days=horizon)
-    train_day = cutoff - timedelta(days=horizon)
+    train_day, cutoff = churn_days(run.today)
     train = _training_sample(churn_features_at(train_day))
     holdout = _training_sample(churn_features_at(cutoff))
     if len(train) < MIN_CHURN_CUSTOMERS or len(holdout) < MIN_CHURN_CUSTOMERS:
@@ -582,24 +594,37 @@ def step_basket(run: Refresh) -> str:
     c["next_product_name"] = best.reindex(c.index).fillna("")
     c["next_product_id"] = c["next_product_name"].map(_product_ids(best.unique())).astype("Int64")
     split = run.today - timedelta(days=CHURN_HORIZON_DAYS)
-    dates = queries.from_day_numbers(purchases["day"].to_numpy())
-    evaluation = hit_rate_holdout(
-        purchases["contact_id"],
-        purchases["item"],
-        dates,
-        split_date=split,
-        n=5,
-        recommender=CoPurchaseRecommender(n=5),
-    )
+    evaluation = _basket_evaluation(purchases, split)
     popular = purchases.groupby("item")["contact_id"].nunique().sort_values(ascending=False).head(10)
     params = {"rules": [_rule(row) for row in rules.to_dict("records")], "popular": popular.index.tolist()}
     metrics = {
-        "hit_rate": evaluation["hit_rate"],
-        "baseline_hit_rate": evaluation["baseline_hit_rate"],
-        "holdout_customers": evaluation["customers"],
+        "hit_rate": evaluation["hit_rate"] if evaluation else None,
+        "baseline_hit_rate": evaluation["baseline_hit_rate"] if evaluation else None,
+        "holdout_customers": evaluation["customers"] if evaluation else 0,
     }
     run.save(ModelKind.BASKET, params, metrics, len(baskets), began)
+    if evaluation is None:
+        return _("%(n)d rules; hit rate not measured: no customer bought both before and after %(split)s") % {
+            "n": len(rules),
+            "split": split.isoformat(),
+        }
     return _("%(n)d rules") % {"n": len(rules)}
+
+
+def _basket_evaluation(purchases: pd.DataFrame, split: date) -> dict[str, Any] | None:
+    """Hit rate of the recommendations on the purchases since ``split``; None when nobody bought
+    on both sides of it (a shop younger than the holdout): the rules and offers still stand."""
+    try:
+        return hit_rate_holdout(
+            purchases["contact_id"],
+            purchases["item"],
+            queries.from_day_numbers(purchases["day"].to_numpy()),
+            split_date=split,
+            n=5,
+            recommender=CoPurchaseRecommender(n=5),
+        )
+    except ValueError:  # the inputs come from the database, so this is the empty holdout
+        return None
 
 
 def _min_support(baskets: pd.DataFrame) -> float:
@@ -723,8 +748,9 @@ def step_satisfaction(run: Refresh) -> str:
     segment = np.repeat(_segments_of(run, answers["contact"]), count)
     trend = satisfaction_trend(dates, metric, scores, freq="M")
     recent = months >= first_recent
+    # one period for the whole 12 months: calendar years would split them at New Year
     by_segment = satisfaction_trend(
-        dates[recent], metric[recent], scores[recent], freq="Y", groups=segment[recent]
+        dates[recent], metric[recent], scores[recent], freq=None, groups=segment[recent]
     )
     params = {"trend": _trend_rows(trend), "by_segment": _segment_rows(by_segment)}
     metrics = {
@@ -769,13 +795,11 @@ def _trend_rows(trend: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _segment_rows(by_group: pd.DataFrame) -> list[dict[str, Any]]:
-    nps_rows = (
-        by_group[by_group["metric"] == "nps"]
-        .groupby("group")
-        .agg(nps=("value", "last"), responses=("responses", "sum"))
-    )
+    """NPS per segment from ``satisfaction_trend(freq=None)``: one row per segment already."""
+    nps_rows = by_group[by_group["metric"] == "nps"]
     return [
-        {"segment": str(k), "nps": v["nps"], "responses": int(v["responses"])} for k, v in nps_rows.iterrows()
+        {"segment": str(row["group"]), "nps": row["value"], "responses": int(row["responses"])}
+        for row in nps_rows.to_dict("records")
     ]
 
 

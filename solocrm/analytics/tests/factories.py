@@ -2,8 +2,9 @@
 kind, laid out as the analytics refresh stores them (see docs/api.md, "Analytics").
 
 The numbers are made up but consistent: segments follow the R × FM grid, CLV is expected
-purchases times expected order value, value at risk is CLV times churn risk, and the reports
-count the customers that were actually written. Random draws use a fixed seed.
+purchases times expected order value, value at risk is churn risk times the average yearly spend
+(as services._yearly_value computes it), and the reports count the customers that were actually
+written. Random draws use a fixed seed.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def make_score(contact: Contact, **fields: Any) -> CustomerScore:
         "expected_order_value": Decimal("118.50"),
         "clv": Decimal("497.70"),
         "churn_risk": 0.07,
-        "value_at_risk": Decimal("34.84"),
+        "value_at_risk": Decimal("58.80"),  # 0.07 × 840 spent in under a year
         "persona": 0,
         "lead_score": 0.8,
         "next_product_name": "Refill pack",
@@ -139,7 +140,7 @@ def make_scored_customers(n: int = 40, seed: int = 7) -> list[CustomerScore]:
                 expected_order_value=_money(aov),
                 clv=_money(clv),
                 churn_risk=churn,
-                value_at_risk=_money(clv * churn),
+                value_at_risk=_money(churn * orders * aov / (400 / 365.25)),
                 persona=i % len(PERSONAS),
                 lead_score=round(rng.random(), 3),
                 next_product=product,

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from solocrm.analytics import jobs
+from solocrm.analytics.fitclv import read_transactions
 from solocrm.analytics.models import CustomerScore, FittedModel
 from solocrm.web.demo import load_demo
 
@@ -100,3 +101,23 @@ def test_fit_clv_says_when_the_file_is_missing(tmp_path):
 def test_fit_clv_rejects_a_bad_calibration_date():
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         run("fit-clv", str(CDNOW), *CDNOW_ARGS, "--calibration-end", "30/09/1997")
+
+
+def test_fit_clv_prints_the_purchase_predictions_of_a_file_without_amounts():
+    text = run("fit-clv", str(CDNOW), *CDNOW_ARGS[:4], "--date-format", "%Y%m%d")
+    assert "Gamma-Gamma not fitted: the file has no amount column" in text
+    assert "ranked by expected purchases" in text and "Top customers by expected purchases" in text
+    assert "CLV" not in text.split("Top customers")[1]
+
+
+def test_fit_clv_prints_the_warning_when_spend_follows_frequency(tmp_path):
+    orders = read_transactions(CDNOW, customer_col=2, date_col=3, date_format="%Y%m%d")
+    orders["amount"] = 10.0 * orders.groupby("customer")["date"].transform("nunique")  # loyal = big
+    path = tmp_path / "orders.csv"
+    orders.to_csv(path, index=False)
+    args = ["fit-clv", str(path), "--customer-col", "customer", "--date-col", "date",
+            "--amount-col", "amount"]  # fmt: skip
+    spend = json.loads(run(*args, "--json"))["gamma_gamma"]
+    text = " ".join(run(*args).split())
+    assert spend["warning"] in text
+    assert f"r = {spend['frequency_value_correlation']:.2f}" in text

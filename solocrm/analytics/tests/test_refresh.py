@@ -18,7 +18,7 @@ from solocrm.analytics.choices import ModelKind, RfmSegment
 from solocrm.analytics.models import CustomerScore, FittedModel
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.sales.choices import REVENUE_STATUSES
-from solocrm.sales.models import Order
+from solocrm.sales.models import Order, OrderLine, Product
 from solocrm.web.demo import load_demo
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +221,68 @@ def test_the_cohort_matrix_ends_with_the_last_complete_month(refreshed):
         year, month = map(int, label.split("-"))
         months_to_june = (2025 - year) * 12 + 6 - month
         assert len([cell for cell in row if cell is not None]) == months_to_june + 1
+
+
+def _order(contact: Contact, day: date, total: str, *products: Product) -> Order:
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    order = Order.objects.create(contact=contact, total=Decimal(total), status="paid", ordered_at=noon)
+    for product in products:
+        OrderLine.objects.create(order=order, product=product, name=product.name)
+    return order
+
+
+def test_a_young_shop_gets_its_rules_and_recommendations_without_a_hit_rate():
+    kit, refill, mug, card = (Product.objects.create(name=n) for n in ("Kit", "Refill", "Mug", "Card"))
+    for i in range(15):
+        contact = Contact.objects.create(first_name=f"Young {i}")
+        _order(contact, END - timedelta(days=60 - i), "30", kit, refill)
+        _order(contact, END - timedelta(days=20 - i), "15", refill, mug if i % 2 else card)
+    result = services.refresh(today=END)
+    basket = FittedModel.latest(ModelKind.BASKET)
+    assert basket.params["rules"] and basket.metrics["hit_rate"] is None
+    assert basket.metrics["baseline_hit_rate"] is None and basket.metrics["holdout_customers"] == 0
+    assert "hit rate" in {step["name"]: step["note"] for step in result["steps"]}["basket"]
+    assert CustomerScore.objects.exclude(next_product_name="").count() == 15
+
+
+def test_a_repeat_buyer_who_spent_nothing_does_not_stop_the_clv():
+    load_demo(contacts=80, seed=2, end=END)
+    free = Contact.objects.create(first_name="Free")
+    for days_ago in (200, 100, 10):
+        _order(free, END - timedelta(days=days_ago), "0")
+    services.refresh(today=END)
+    assert FittedModel.latest(ModelKind.GAMMA_GAMMA).metrics["n_customers"] == (
+        CustomerScore.objects.filter(frequency__gt=0, total_spend__gt=0).count()
+    )
+    assert not CustomerScore.objects.filter(orders__gt=0, clv__isnull=True).exists()
+
+
+def test_a_spend_model_without_a_finite_mean_is_named_in_the_note(monkeypatch):
+    class HeavyTailed(services.GammaGammaModel):
+        def fit(self, *args, **kwargs):
+            super().fit(*args, **kwargs)
+            self.q_ = 0.8  # as a few huge orders would make it
+            return self
+
+    monkeypatch.setattr(services, "GammaGammaModel", HeavyTailed)
+    load_demo(contacts=80, seed=2, end=END)
+    result = services.refresh(today=END)
+    assert "q = 0.8" in {step["name"]: step["note"] for step in result["steps"]}["clv"]
+    assert FittedModel.latest(ModelKind.CLV) is None
+
+
+def test_nps_by_segment_counts_the_whole_twelve_months_across_new_year():
+    today = date(2026, 6, 30)
+    buyers = [Contact.objects.create(first_name=f"Fan {i}") for i in range(5)]
+    for contact in buyers:
+        _order(contact, date(2026, 6, 1), "20")
+    answers = [(buyers[i], datetime(2025, 9, 15, tzinfo=UTC), 10) for i in range(4)]
+    answers.append((buyers[4], datetime(2026, 3, 15, tzinfo=UTC), 0))
+    for contact, when, score in answers:
+        Interaction.objects.create(contact=contact, kind="survey", occurred_at=when,
+                                   data={"metric": "nps", "score": score})  # fmt: skip
+    services.refresh(today=today)
+    segment = CustomerScore.objects.get(contact=buyers[0]).rfm_segment
+    assert set(CustomerScore.objects.values_list("rfm_segment", flat=True)) == {segment}
+    rows = FittedModel.latest(ModelKind.SATISFACTION).params["by_segment"]
+    assert rows == [{"segment": segment, "nps": 60.0, "responses": 5}]

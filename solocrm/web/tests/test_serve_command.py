@@ -225,3 +225,23 @@ def test_only_loopback_addresses_count_as_private(host, loopback):
 def test_the_address_to_open_for_a_wildcard_or_ipv6_bind_is_usable_in_a_browser():
     assert base_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"  # noqa: S104
     assert base_url("::1", 8014) == "http://[::1]:8014/"
+
+
+def test_serve_schedules_the_daily_analytics_refresh(served, owner, settings, monkeypatch):
+    from solocrm.analytics import tasks
+
+    started = []
+    monkeypatch.setattr(tasks, "start_daily_refresh", lambda: started.append(True) or object())
+    settings.SOLOCRM_ANALYTICS_HOUR = "4"
+    out, _err = _serve()
+    assert started == [True]
+    assert "every day after 04:00" in out
+
+
+def test_serve_says_when_the_daily_refresh_is_off_and_refuses_a_wrong_hour(served, owner, settings):
+    settings.SOLOCRM_ANALYTICS_HOUR = "off"
+    out, _err = _serve()
+    assert "daily analytics refresh is off" in out
+    settings.SOLOCRM_ANALYTICS_HOUR = "25"
+    with pytest.raises(CommandError, match="SOLOCRM_ANALYTICS_HOUR"):
+        _serve()

@@ -50,9 +50,16 @@ class Command(BaseCommand):
         fit.add_argument("--amount-col")
         fit.add_argument("--date-format", help=_("strftime format of the dates, e.g. %%Y%%m%%d."))
         fit.add_argument(
-            "--sep", help=_("Column separator (default: detected; whitespace for headerless files).")
+            "--sep",
+            help=_(
+                "Column separator (default: guessed from the first line: comma, semicolon, tab or "
+                "vertical bar, otherwise runs of spaces)."
+            ),
         )
-        fit.add_argument("--encoding", help=_("Text encoding of the file (default: detected)."))
+        fit.add_argument(
+            "--encoding",
+            help=_("Text encoding of the file (default: UTF-8, with or without a byte-order mark)."),
+        )
         fit.add_argument("--calibration-end", type=iso_date, help=_("Fit up to this day, test on the rest."))
         fit.add_argument("--time-unit", choices=["day", "week"], default="week")
         fit.add_argument("--json", action="store_true", help=_("Print the report as one JSON object."))

@@ -53,6 +53,7 @@ class Command(BaseCommand):
             self._warn_public(host)
         if setup_needed():
             self._announce_setup(url)
+        self._schedule_analytics()
         self.stdout.write(self.style.SUCCESS(_("solocrm is running: open %(url)s") % {"url": url}))
         self.stdout.write(_("Press Ctrl+C to stop."))
         try:
@@ -73,6 +74,21 @@ class Command(BaseCommand):
                 _("Cannot listen on %(host)s:%(port)d: %(error)s. Is solocrm already running? Try --port.")
                 % {"host": host, "port": port, "error": error.strerror or error}
             ) from None
+
+    def _schedule_analytics(self) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        from solocrm.analytics import tasks
+
+        try:
+            thread = tasks.start_daily_refresh()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
+        if thread is None:
+            self.stdout.write(_("The daily analytics refresh is off (SOLOCRM_ANALYTICS_HOUR=off)."))
+        else:
+            hour = tasks.refresh_hour()
+            self.stdout.write(_("Analytics refresh every day after %(hour)02d:00.") % {"hour": hour})
 
     def _upgrade(self) -> None:
         result = migrate_with_backup(log=self.stdout.write)

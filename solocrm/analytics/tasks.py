@@ -1,0 +1,88 @@
+"""The daily analytics refresh that `solocrm serve` runs by itself.
+
+A solo owner should not need cron to get fresh scores each morning. The server process starts
+one daemon thread that wakes every few minutes and starts a refresh (through the same
+``jobs``/``services`` path as the "Refresh now" button) once the owner's chosen hour has passed
+and the scores were last computed before it. Several server processes are harmless: the
+refresh lock lets one run, and the next wake-up sees that the scores are fresh. When the
+background worker of the task framework arrives, it can call ``run_if_due`` on its schedule
+instead; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import jobs, services
+from .models import FittedModel
+
+log = logging.getLogger(__name__)
+WAKE_SECONDS = 300
+
+
+def refresh_hour() -> int | None:
+    """The local hour (0-23) of the daily refresh, or None when it is switched off."""
+    value = str(settings.SOLOCRM_ANALYTICS_HOUR).strip().lower()
+    if value in {"off", "no", "none", ""}:
+        return None
+    try:
+        hour = int(value)
+    except ValueError:
+        hour = -1
+    if not 0 <= hour <= 23:
+        raise ImproperlyConfigured(
+            f"SOLOCRM_ANALYTICS_HOUR must be an hour from 0 to 23 or 'off', not {value!r}."
+        )
+    return hour
+
+
+def due_since(now: datetime, hour: int) -> datetime:
+    """The latest scheduled moment at or before ``now``: today at ``hour`` (owner's time), or
+    yesterday at ``hour`` when today's has not come yet."""
+    local = timezone.localtime(now)
+    scheduled = timezone.make_aware(datetime.combine(local.date(), time(hour)), local.tzinfo)
+    return scheduled if scheduled <= local else scheduled - timedelta(days=1)
+
+
+def is_due(now: datetime, hour: int) -> bool:
+    """True when no refresh has been stored since the latest scheduled moment."""
+    latest = FittedModel.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    return latest is None or latest < due_since(now, hour)
+
+
+def run_if_due(now: datetime | None = None) -> bool:
+    """Start the refresh in the background if it is due; True when one was started."""
+    hour = refresh_hour()
+    if hour is None or not is_due(now or timezone.now(), hour):
+        return False
+    try:
+        services.start_refresh()
+    except jobs.RefreshBusy:
+        return False
+    return True
+
+
+def start_daily_refresh(stop: threading.Event | None = None) -> threading.Thread | None:
+    """Start the daemon thread that calls ``run_if_due`` every few minutes (None when off)."""
+    if refresh_hour() is None:
+        return None
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(WAKE_SECONDS):
+            try:
+                close_old_connections()
+                run_if_due()
+            except Exception:  # a failed check must not end the schedule; the next wake-up retries
+                log.exception("daily analytics refresh check failed")
+
+    thread = threading.Thread(target=loop, daemon=True, name="analytics-daily-refresh")
+    thread.start()
+    return thread

@@ -1,0 +1,83 @@
+"""The database aggregates the refresh reads, checked against the same numbers computed in pandas
+from the raw orders."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from solocrm.analytics import queries
+from solocrm.contacts.models import Contact
+from solocrm.sales.models import Order
+
+pytestmark = pytest.mark.django_db
+
+END = date(2026, 6, 30)
+
+
+@pytest.fixture
+def orders() -> pd.DataFrame:
+    """Random orders of 30 customers over two years, some on the same day, plus orders that
+    must not count: refunded, in another currency, after the last end day."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(30):
+        contact = Contact.objects.create(first_name=f"Buyer {i}", email=f"b{i}@example.com")
+        start = datetime(2024, 7, 1, 9, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 600)))
+        offsets = zip(rng.integers(0, 400, 6), rng.integers(0, 12, 6), strict=True)
+        moments = sorted(start + timedelta(days=int(d), hours=int(h)) for d, h in offsets)
+        for moment in moments[: int(rng.integers(1, 7))]:
+            total = Decimal(str(round(float(rng.uniform(5, 200)), 2)))
+            rows.append({"contact": contact.pk, "at": moment, "total": float(total)})
+            Order.objects.create(
+                contact=contact, status="paid", currency="USD", total=total, ordered_at=moment
+            )
+        Order.objects.create(contact=contact, status="refunded", currency="USD", total=999, ordered_at=start)
+        Order.objects.create(contact=contact, status="paid", currency="EUR", total=999, ordered_at=start)
+    return pd.DataFrame(rows)
+
+
+def _expected(orders: pd.DataFrame, end: date) -> pd.DataFrame:
+    seen = orders[orders["at"].dt.date <= end].assign(day=lambda f: f["at"].dt.date)
+    daily = seen.groupby(["contact", "day"]).agg(amount=("total", "sum"), n=("total", "size")).reset_index()
+    first = daily.groupby("contact")["day"].transform("min")
+    since_90, since_365 = end - timedelta(days=90), end - timedelta(days=365)
+    return daily.assign(first_spend=daily["amount"].where(daily["day"] == first, 0.0)).groupby("contact").agg(
+        first_day=("day", "min"), last_day=("day", "max"), active_days=("day", "size"), orders=("n", "sum"),
+        total_spend=("amount", "sum"), first_day_spend=("first_spend", "sum"),
+        days_90=("day", lambda d: int((d > since_90).sum())),
+        days_365=("day", lambda d: int((d > since_365).sum())),
+    )  # fmt: skip
+
+
+def test_aggregates_as_of_several_days_equal_pandas_on_the_raw_orders(orders):
+    ends = [END, END - timedelta(days=90), END - timedelta(days=180)]
+    every = queries.customer_aggregates_at(ends)
+    assert set(every) == set(ends)
+    for end in ends:
+        got, want = every[end], _expected(orders, end)
+        assert list(got.index) == list(want.index)
+        for column in ("active_days", "orders", "days_90", "days_365"):
+            assert got[column].tolist() == want[column].tolist(), (end, column)
+        for column in ("total_spend", "first_day_spend"):
+            np.testing.assert_allclose(got[column], want[column], rtol=1e-9)
+        assert [d.date() for d in pd.to_datetime(got["last_day"])] == want["last_day"].tolist()
+        assert [d.date() for d in pd.to_datetime(got["first_day"])] == want["first_day"].tolist()
+
+
+def test_one_day_asked_alone_gives_the_same_as_with_others(orders):
+    alone = queries.customer_aggregates(END - timedelta(days=90))
+    together = queries.customer_aggregates_at([END, END - timedelta(days=90)])[END - timedelta(days=90)]
+    pd.testing.assert_frame_equal(alone, together)
+
+
+def test_reused_results_are_copies_that_callers_may_change(orders):
+    with queries.reusing_results():
+        queries.customer_aggregates_at([END])
+        first = queries.customer_aggregates(END)
+        first["orders"] = -1
+        assert (queries.customer_aggregates(END)["orders"] > 0).all()
