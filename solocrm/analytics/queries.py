@@ -46,6 +46,54 @@ def reusing_results() -> Iterator[None]:
         _reused = outer
 
 
+DAILY_TABLE = "analytics_daily_purchases"
+_daily_end: date | None = None  # the last day the temporary daily table holds, while it exists
+
+
+@contextmanager
+def daily_purchases(end: date) -> Iterator[None]:
+    """Inside this block the per-(customer, day) revenue up to ``end`` lives in a temporary table.
+
+    Grouping the orders by customer and day is the costly part of every query below; the
+    refresh needs it for the aggregates, the cohorts, the monthly revenue and the churn labels,
+    so it is done once into a table private to this database connection (SQLite and PostgreSQL
+    both drop it with the connection) and each query reads that instead of the orders.
+    """
+    global _daily_end
+    select, params = _daily_from_orders(end, with_contact=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {DAILY_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {DAILY_TABLE} AS {select}", params)
+    outer, _daily_end = _daily_end, end
+    try:
+        yield
+    finally:
+        _daily_end = outer
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {DAILY_TABLE}")
+
+
+def _daily_from_orders(end: date, *, with_contact: bool) -> tuple[str, list]:
+    d = Dialect.current()
+    where, params = _revenue_filter(end, with_contact=with_contact)
+    sql = f"""
+        SELECT o.contact_id AS c, {d.day("o.ordered_at")} AS d, SUM(o.total) AS amount, COUNT(*) AS n
+        FROM {d.all_orders()} WHERE {where}
+        GROUP BY o.contact_id, {d.day("o.ordered_at")}
+    """  # noqa: S608 - only model names and fixed expressions are interpolated
+    return sql, params
+
+
+def _daily(end: date, *, with_contact: bool = True) -> tuple[str, list]:
+    """SQL of the rows (c = contact id, d = local day number, amount, n = orders) of revenue per
+    customer and day up to ``end``: from the temporary table when it holds that day, else
+    grouped from the orders. Without ``with_contact`` orders of no contact are included (c null)."""
+    if _daily_end is None or end > _daily_end:
+        return _daily_from_orders(end, with_contact=with_contact)
+    known = " AND c IS NOT NULL" if with_contact else ""
+    return f"SELECT c, d, amount, n FROM {DAILY_TABLE} WHERE d <= %s{known}", [day_number(end)]  # noqa: S608
+
+
 def _reusable(query: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     @functools.wraps(query)
     def answer(*args):
@@ -101,6 +149,15 @@ class Dialect:
 
     def as_float(self, expression: str) -> str:
         return f"CAST({expression} AS DOUBLE PRECISION)"
+
+    def month_of_day(self, day: str) -> str:
+        """Month number of a local day number (as made by ``day``; no time zone shift left)."""
+        if self.vendor == "postgresql":
+            local = f"(DATE '1970-01-01' + {day})"
+            return f"CAST(EXTRACT(YEAR FROM {local}) * 12 + EXTRACT(MONTH FROM {local}) - 1 AS INTEGER)"
+        moment = f"{day} * 86400, 'unixepoch'"
+        year, month = f"strftime('%%Y', {moment})", f"strftime('%%m', {moment})"
+        return f"(CAST({year} AS INTEGER) * 12 + CAST({month} AS INTEGER) - 1)"
 
     def all_orders(self) -> str:
         """The orders table for a query that reads (nearly) every order. SQLite would otherwise
@@ -176,7 +233,7 @@ def customer_aggregates_at(ends: list[date]) -> dict[date, pd.DataFrame]:
     """
     d = Dialect.current()
     days = sorted(set(ends))
-    where, params = _revenue_filter(days[-1])
+    daily, params = _daily(days[-1])
     per_end = []
     for end in days:
         e = day_number(end)
@@ -191,11 +248,7 @@ def customer_aggregates_at(ends: list[date]) -> dict[date, pd.DataFrame]:
             d.as_float(f"SUM(CASE WHEN {inside} AND d > {e - 365} THEN amount ELSE 0 END)"),
         ]
     sql = f"""
-        WITH daily AS (
-            SELECT o.contact_id AS c, {d.day("o.ordered_at")} AS d, SUM(o.total) AS amount, COUNT(*) AS n
-            FROM {d.all_orders()} WHERE {where}
-            GROUP BY o.contact_id, {d.day("o.ordered_at")}
-        ), ranked AS (
+        WITH daily AS ({daily}), ranked AS (
             SELECT c, d, amount, n, MIN(d) OVER (PARTITION BY c) AS first_d FROM daily
         )
         SELECT c, MIN(d), {d.as_float("SUM(CASE WHEN d = first_d THEN amount ELSE 0 END)")},
@@ -230,14 +283,9 @@ def _aggregates_as_of(rows: pd.DataFrame, k: int, end: date) -> pd.DataFrame:
 def purchase_days_between(start: date, end: date) -> pd.Series:
     """Number of purchase days per customer in the days after ``start`` up to ``end`` inclusive
     (the churn label: did they buy again in the window?)."""
-    d = Dialect.current()
-    where, params = _revenue_filter(end)
-    sql = f"""
-        SELECT o.contact_id, COUNT(DISTINCT {d.day("o.ordered_at")})
-        FROM sales_order o WHERE {where} AND o.ordered_at >= %s
-        GROUP BY o.contact_id
-    """  # noqa: S608
-    rows = _fetch(sql, [*params, _local_midnight_utc(start + timedelta(days=1))])
+    daily, params = _daily(end)
+    sql = f"SELECT c, COUNT(*) FROM ({daily}) daily WHERE d > %s GROUP BY c"  # noqa: S608
+    rows = _fetch(sql, [*params, day_number(start)])
     return pd.Series(dict(rows), dtype="int64", name="purchase_days")
 
 
@@ -264,12 +312,11 @@ def cohort_counts(end: date) -> pd.DataFrame:
     """Customers active and revenue per (acquisition month, activity month): the cohort matrix in
     long form, one row per cell. Months are month numbers (see ``Dialect.month``)."""
     d = Dialect.current()
-    where, params = _revenue_filter(end)
+    daily, params = _daily(end)
     sql = f"""
         WITH monthly AS (
-            SELECT o.contact_id AS c, {d.month("o.ordered_at")} AS m, SUM(o.total) AS amount
-            FROM {d.all_orders()} WHERE {where}
-            GROUP BY o.contact_id, {d.month("o.ordered_at")}
+            SELECT c, {d.month_of_day("d")} AS m, SUM(amount) AS amount
+            FROM ({daily}) daily GROUP BY c, {d.month_of_day("d")}
         ), cohorts AS (
             SELECT c, m, amount, MIN(m) OVER (PARTITION BY c) AS cohort FROM monthly
         )
@@ -282,10 +329,10 @@ def monthly_revenue(end: date) -> pd.Series:
     """Revenue per calendar month up to ``end`` (orders with or without a contact), as a Series
     indexed by month number, with the empty months in between filled with zero."""
     d = Dialect.current()
-    where, params = _revenue_filter(end, with_contact=False)
+    daily, params = _daily(end, with_contact=False)
     sql = f"""
-        SELECT {d.month("o.ordered_at")}, {d.as_float("SUM(o.total)")}
-        FROM {d.all_orders()} WHERE {where} GROUP BY {d.month("o.ordered_at")}
+        SELECT {d.month_of_day("d")}, {d.as_float("SUM(amount)")}
+        FROM ({daily}) daily GROUP BY {d.month_of_day("d")}
     """  # noqa: S608
     series = pd.Series(dict(_fetch(sql, params)), dtype="float64")
     if series.empty:

@@ -107,7 +107,7 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
     run = Refresh(today=today or timezone.localdate(), progress=progress or (lambda *a: None))
     started = time.perf_counter()
     steps = STEPS
-    with queries.reusing_results():
+    with queries.reusing_results(), queries.daily_purchases(run.today):
         for number, (name, step) in enumerate(steps, start=1):
             run.progress(name, number - 1, len(steps))
             began = time.perf_counter()

@@ -81,3 +81,43 @@ def test_reused_results_are_copies_that_callers_may_change(orders):
         first = queries.customer_aggregates(END)
         first["orders"] = -1
         assert (queries.customer_aggregates(END)["orders"] > 0).all()
+
+
+def _every_query(end: date) -> dict[str, object]:
+    return {
+        "aggregates": queries.customer_aggregates_at([end, end - timedelta(days=90)]),
+        "cohorts": queries.cohort_counts(end).sort_values(["cohort", "month"]).reset_index(drop=True),
+        "monthly": queries.monthly_revenue(end),
+        "labels": queries.purchase_days_between(end - timedelta(days=90), end).sort_index(),
+    }
+
+
+def test_the_temporary_daily_table_gives_the_same_answers_as_the_orders(orders):
+    contactless = Order.objects.create(status="paid", currency="USD", total=Decimal("12.50"),
+                                       ordered_at=datetime(2026, 5, 3, 10, tzinfo=UTC))  # fmt: skip
+    direct = _every_query(END)
+    with queries.daily_purchases(END):
+        through_table = _every_query(END)
+        later = queries.monthly_revenue(END + timedelta(days=400))  # beyond the table: from the orders
+    for end in direct["aggregates"]:
+        pd.testing.assert_frame_equal(direct["aggregates"][end], through_table["aggregates"][end])
+    pd.testing.assert_frame_equal(direct["cohorts"], through_table["cohorts"])
+    pd.testing.assert_series_equal(direct["monthly"], through_table["monthly"])
+    pd.testing.assert_series_equal(direct["labels"], through_table["labels"])
+    assert later.sum() > direct["monthly"].sum()
+    may = queries.month_of(date(2026, 5, 1))
+    paid_in_may = Order.objects.filter(
+        status="paid", currency="USD", ordered_at__year=2026, ordered_at__month=5
+    )
+    assert direct["monthly"][may] == pytest.approx(float(sum(o.total for o in paid_in_may)))
+    assert contactless.total in {o.total for o in paid_in_may}
+
+
+def test_the_daily_table_is_gone_after_the_block(orders):
+    from django.db import connection
+
+    with queries.daily_purchases(END):
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {queries.DAILY_TABLE} (x integer)")  # free again
+        cursor.execute(f"DROP TABLE {queries.DAILY_TABLE}")
