@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -121,7 +121,39 @@ class _BGData:
     n_customers: float
 
 
-class BetaGeoModel:
+class _StoredModel:
+    """JSON round trip and the "fitted?" check shared by the two models: parameters are stored
+    as plain numbers (never pickles), see ``FittedModel``."""
+
+    PARAMS: ClassVar[tuple[str, ...]] = ()
+    NAME: ClassVar[str] = ""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, f"{self.PARAMS[0]}_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted: call fit() or from_dict() first")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe parameters and fit metrics, for storage (see :meth:`from_dict`)."""
+        self._check_fitted()
+        return {
+            "model": self.NAME,
+            "params": {name: getattr(self, f"{name}_") for name in self.PARAMS},
+            "log_likelihood": self.log_likelihood_,
+            "n_customers": self.n_customers_,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from :meth:`to_dict` output."""
+        model = cls()
+        for name in cls.PARAMS:
+            setattr(model, f"{name}_", float(d["params"][name]))
+        model.log_likelihood_ = float(d.get("log_likelihood", np.nan))
+        model.n_customers_ = int(d.get("n_customers", 0))
+        return model
+
+
+class BetaGeoModel(_StoredModel):
     """BG/NBD model of repeat purchases (Fader, Hardie & Lee 2005).
 
     Parameters
@@ -151,6 +183,7 @@ class BetaGeoModel:
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    NAME: ClassVar[str] = "BG/NBD"
 
     def __init__(self, *, max_iter: int = 100) -> None:
         self.max_iter = max_iter
@@ -250,30 +283,6 @@ class BetaGeoModel:
         x, t_x, age = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (frequency, recency, T)))
         return self._alive(x, t_x, age)[()]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe parameters and fit metrics, for storage (see :meth:`from_dict`)."""
-        self._check_fitted()
-        return {
-            "model": "BG/NBD",
-            "params": {name: getattr(self, f"{name}_") for name in self.PARAMS},
-            "log_likelihood": self.log_likelihood_,
-            "n_customers": self.n_customers_,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BetaGeoModel:
-        """Rebuild a fitted model from :meth:`to_dict` output."""
-        model = cls()
-        for name in cls.PARAMS:
-            setattr(model, f"{name}_", float(d["params"][name]))
-        model.log_likelihood_ = float(d.get("log_likelihood", np.nan))
-        model.n_customers_ = int(d.get("n_customers", 0))
-        return model
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "r_"):
-            raise NotFittedError("this BetaGeoModel is not fitted: call fit() or from_dict() first")
-
     def _alive(self, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
         """P(alive); the log odds of having dropped out only matter (and only exist) for x > 0."""
         self._check_fitted()
@@ -294,7 +303,7 @@ class BetaGeoModel:
         return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
 
 
-class GammaGammaModel:
+class GammaGammaModel(_StoredModel):
     """Gamma-Gamma model of the average spend per purchase (Fader, Hardie & Lee 2005).
 
     The value of each purchase of a customer is ``Gamma(p, nu)``; ``nu`` varies across customers
@@ -319,6 +328,7 @@ class GammaGammaModel:
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    NAME: ClassVar[str] = "Gamma-Gamma"
 
     def __init__(self, *, max_iter: int = 100) -> None:
         self.max_iter = max_iter
@@ -365,8 +375,7 @@ class GammaGammaModel:
         ----------
         .. [1] Fader & Hardie (2013), The Gamma-Gamma Model of Monetary Value.
         """
-        if not hasattr(self, "p_"):
-            raise NotFittedError("this GammaGammaModel is not fitted: call fit() or from_dict() first")
+        self._check_fitted()
         x, m = np.broadcast_arrays(
             np.asarray(frequency, dtype=np.float64), np.asarray(monetary_value, dtype=np.float64)
         )
@@ -376,27 +385,6 @@ class GammaGammaModel:
             self.p_ * (self.v_ + x * m), denominator, out=np.full(x.shape, np.nan), where=denominator > 0
         )
         return value[()]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe parameters and fit metrics, for storage (see :meth:`from_dict`)."""
-        if not hasattr(self, "p_"):
-            raise NotFittedError("this GammaGammaModel is not fitted: call fit() or from_dict() first")
-        return {
-            "model": "Gamma-Gamma",
-            "params": {name: getattr(self, f"{name}_") for name in self.PARAMS},
-            "log_likelihood": self.log_likelihood_,
-            "n_customers": self.n_customers_,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> GammaGammaModel:
-        """Rebuild a fitted model from :meth:`to_dict` output."""
-        model = cls()
-        for name in cls.PARAMS:
-            setattr(model, f"{name}_", float(d["params"][name]))
-        model.log_likelihood_ = float(d.get("log_likelihood", np.nan))
-        model.n_customers_ = int(d.get("n_customers", 0))
-        return model
 
 
 def customer_lifetime_value(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from solocrm.contacts.choices import Channel
+from solocrm.lib.normalize import finite_number
 from solocrm.users.access import role_required
 from solocrm.users.choices import Action
 from solocrm.web.helpers import wants_partial
@@ -71,14 +71,7 @@ def dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def finite(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+finite = finite_number
 
 
 def channel_label(code: str) -> str:

@@ -5,6 +5,7 @@ translatable reason, so importers, forms and the API report the same message."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -120,3 +121,15 @@ def normalize_currency(value: str | None, default: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError(_("“%(value)s” is not a three-letter currency code") % {"value": value[:10]})
     return value
+
+
+def finite_number(value: object) -> float | None:
+    """A finite float, or None for a missing or unusable value (stored reports may hold nulls,
+    NaN or text; a page shows a dash for those instead of failing)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Any
 
@@ -19,21 +18,14 @@ from solocrm.analytics.choices import ModelKind
 from solocrm.analytics.models import FittedModel
 from solocrm.analytics.segments_text import segment_label as _segment_label
 from solocrm.analytics.segments_text import segment_text
+from solocrm.lib.normalize import finite_number
 
 register = template.Library()
 
 DASH = "—"
 
 
-def _number(value: Any) -> float | None:
-    """A finite float, or None for a missing or unusable value (reports may hold nulls)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+_number = finite_number
 
 
 @register.filter

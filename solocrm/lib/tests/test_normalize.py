@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from solocrm.lib.normalize import (
+    finite_number,
     normalize_currency,
     normalize_email,
     normalize_name,
@@ -77,3 +78,12 @@ def test_currency_codes_are_three_letters():
     assert normalize_currency("", "USD") == "USD"
     with pytest.raises(ValueError):
         normalize_currency("euro", "USD")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3, 3.0), ("2.5", 2.5), (Decimal("1.25"), 1.25), (None, None), (True, None), ("abc", None),
+     (float("nan"), None), (float("inf"), None), ([1], None)],
+)  # fmt: skip
+def test_finite_number_gives_a_float_or_none_for_anything_unusable(value, expected):
+    assert finite_number(value) == expected
