@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from solocrm.users.access import set_role
+from solocrm.web.tests.browser import browser_page  # noqa: F401 - the browser tests' fixture
 
 
 def pytest_configure(config) -> None:

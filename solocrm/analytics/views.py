@@ -248,7 +248,10 @@ def refresh(request: HttpRequest) -> HttpResponse:
         logger.warning("analytics refresh could not start: %s", error)
         messages.error(request, _("The refresh could not start: %(reason)s") % {"reason": error})
     if wants_partial(request):
-        return refresh_status(request)
+        response = refresh_status(request)
+        if refresh_state()["state"] in ("done", "failed"):  # over before the first poll: show it
+            response["HX-Refresh"] = "true"
+        return response
     return redirect("analytics:overview")
 
 

@@ -155,6 +155,18 @@ def test_with_htmx_the_refresh_answers_the_progress_box(owner_client, service):
     assert "Fitting BG/NBD" in page and 'value="25"' in page
 
 
+def test_a_refresh_over_before_the_first_poll_reloads_the_page(owner_client, service):
+    service["status"] = {"state": "done", "finished_at": timezone.now()}
+    response = owner_client.post(reverse("analytics:refresh"), headers=HTMX)
+    assert response["HX-Refresh"] == "true"
+
+
+def test_a_running_refresh_is_polled_not_reloaded(owner_client, service):
+    service["status"] = {"state": "running", "step": "clv", "done": 1, "total": 12}
+    response = owner_client.post(reverse("analytics:refresh"), headers=HTMX)
+    assert "HX-Refresh" not in response
+
+
 def test_a_refresh_that_cannot_start_says_why(owner_client, service):
     service["error"] = RuntimeError("An analytics refresh is already running.")
     response = owner_client.post(reverse("analytics:refresh"), follow=True)

@@ -7,24 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from solocrm.contacts.models import Contact
 from solocrm.users.setup import issue_setup_token
+from solocrm.web.tests.browser import BROWSER_TEST
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(bool(os.environ.get("SOLOCRM_SKIP_BROWSER")), reason="SOLOCRM_SKIP_BROWSER is set"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM} (apt install chromium)"
-    ),
-]
+pytestmark = BROWSER_TEST
 
 FIRST_FILE = """First Name,Last Name,E-mail,Phone,Company,Tags
 Ada,Lovelace,ada@example.com,+44 20 7946 0958,Analytical Engines,vip
@@ -33,37 +24,6 @@ Katherine,Johnson,katherine@example.com,,NASA,newsletter
 """
 # The same people again, one with a new phone number: an update, not a new contact.
 SECOND_FILE = FIRST_FILE.replace("+44 20 7946 0958", "+44 20 7946 0000")
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch) -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM in the test must
-    # still be allowed to run here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        yield page
-        page.goto("about:blank")  # stop any htmx polling before the live server goes away
-        context.close()
-        assert errors == [], f"the browser reported errors: {errors}"
 
 
 def _screenshot_dir(tmp_path: Path) -> Path:
