@@ -35,15 +35,16 @@ SEASON = np.array([0.85, 0.8, 0.95, 1.0, 1.0, 0.7, 0.65, 0.7, 1.0, 1.1, 1.6, 1.9
 CHANNELS = ["organic", "referral", "paid", "social", "email", "event", "direct", "marketplace"]
 
 
-def setup_django(database: str, data_dir: Path) -> None:
+def setup_django(database: str, data_dir: Path, fresh: bool = True) -> None:
     os.environ["SOLOCRM_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
-    if database == "postgres":
+    if database == "postgres" and fresh:
         import psycopg
 
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS solocrm_bench WITH (FORCE)")
             conn.execute("CREATE DATABASE solocrm_bench")
+    if database == "postgres":
         os.environ["DATABASE_URL"] = POSTGRES_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solocrm.settings")
     import django
@@ -244,14 +245,16 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, help="about how many orders (default 10 per customer)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and database)")
+    parser.add_argument(
+        "--reuse", type=Path, metavar="DIR",
+        help="refresh the data a --keep run left in DIR instead of filling a new database: the peak "
+        "memory is then that of a process that only refreshes",
+    )  # fmt: skip
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="solocrm-bench-"))
+    work = args.reuse or Path(tempfile.mkdtemp(prefix="solocrm-bench-"))
     try:
-        setup_django(args.database, work / "data")
-        began = time.perf_counter()
-        sizes = fill(args.customers, args.orders or 10 * args.customers)
-        fill_seconds = time.perf_counter() - began
+        sizes, fill_seconds = _prepare(args, work)
         from solocrm.analytics import services
 
         base = baseline()
@@ -261,16 +264,32 @@ def main() -> None:
         seconds = time.perf_counter() - began
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({
-            "database": args.database, **sizes, "fill_s": round(fill_seconds, 1),
+            "database": args.database, **sizes, "fill_s": fill_seconds,
             "refresh_s": round(seconds, 2), "baseline_s": round(base, 2), "ratio": round(seconds / base, 1),
             "steps": {s["name"]: s["seconds"] for s in result["steps"]},
             "peak_rss_mb": round(peak), "rss_before_refresh_mb": round(rss_before),
         }))  # fmt: skip
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _prepare(args: argparse.Namespace, work: Path) -> tuple[dict[str, int], float | None]:
+    """Fill a new database, or open the one of an earlier --keep run."""
+    if args.reuse:
+        setup_django(args.database, work / "data", fresh=False)
+        from solocrm.contacts.models import Contact, Interaction
+        from solocrm.sales.models import Order, OrderLine
+
+        counts = (Contact, Order, OrderLine, Interaction)
+        return dict(zip(["contacts", "orders", "order_lines", "surveys"],
+                        [m.objects.count() for m in counts], strict=True)), None  # fmt: skip
+    setup_django(args.database, work / "data")
+    began = time.perf_counter()
+    sizes = fill(args.customers, args.orders or 10 * args.customers)
+    return sizes, round(time.perf_counter() - began, 1)
 
 
 if __name__ == "__main__":
