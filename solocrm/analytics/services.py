@@ -227,13 +227,14 @@ def lifecycle_stages(customers: pd.DataFrame) -> pd.Series:
     """The lifecycle stage each buyer should have (docs/analytics.md, "Lifecycle stages").
 
     First match wins: churned (P(alive) < 15 %), dormant (P(alive) < 40 %), at risk (churn risk
-    ≥ 60 %), repeat (bought on two days or more), customer. Without a fitted purchase model the
-    first two fall back on time: no purchase for two years is churned, for one year dormant.
+    ≥ 60 %), repeat (bought on two days or more), customer. Without a fitted purchase model, and
+    for one-time buyers (whose BG/NBD P(alive) is 1 however long ago they bought), the first two
+    fall back on time: no purchase for two years is churned, for one year dormant.
     """
     p_alive = customers.get("p_alive", pd.Series(np.nan, index=customers.index)).to_numpy(float)
     churn = customers.get("churn_risk", pd.Series(np.nan, index=customers.index)).to_numpy(float)
     idle = customers["days_since_last"].to_numpy(float)
-    fitted = ~np.isnan(p_alive)
+    fitted = ~np.isnan(p_alive) & (customers["frequency"].to_numpy() >= 1)
     conditions = [
         np.where(fitted, p_alive < CHURNED_P_ALIVE, idle > 730),
         np.where(fitted, p_alive < DORMANT_P_ALIVE, idle > 365),

@@ -106,9 +106,10 @@ def test_the_demo_customers_fall_into_meaningful_groups(refreshed):
 
 def test_lifecycle_stages_follow_the_documented_rules(refreshed):
     for score in CustomerScore.objects.filter(orders__gt=0).select_related("contact"):
-        if score.p_alive < services.CHURNED_P_ALIVE:
+        once = score.frequency == 0  # one-time buyers: by time, P(alive) is 1 for them
+        if score.p_alive < services.CHURNED_P_ALIVE or (once and score.days_since_last > 730):
             expected = "churned"
-        elif score.p_alive < services.DORMANT_P_ALIVE:
+        elif score.p_alive < services.DORMANT_P_ALIVE or (once and score.days_since_last > 365):
             expected = "dormant"
         elif score.churn_risk >= services.AT_RISK_CHURN:
             expected = "at_risk"
@@ -120,6 +121,18 @@ def test_lifecycle_stages_follow_the_documented_rules(refreshed):
 def test_without_a_purchase_model_the_stages_fall_back_on_time():
     customers = pd.DataFrame({"days_since_last": [800.0, 400.0, 20.0, 20.0], "frequency": [3, 3, 3, 0]})
     assert services.lifecycle_stages(customers).tolist() == ["churned", "dormant", "repeat", "customer"]
+
+
+def test_one_time_buyers_go_dormant_and_churned_by_time_even_with_a_purchase_model():
+    customers = pd.DataFrame(
+        {
+            "days_since_last": [800.0, 400.0, 20.0, 800.0],
+            "frequency": [0, 0, 0, 4],
+            "p_alive": [1.0, 1.0, 1.0, 0.9],
+            "churn_risk": [0.1, 0.1, 0.1, 0.1],
+        }
+    )
+    assert services.lifecycle_stages(customers).tolist() == ["churned", "dormant", "customer", "repeat"]
 
 
 def test_a_second_refresh_replaces_the_scores(refreshed):
