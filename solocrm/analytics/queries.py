@@ -308,6 +308,7 @@ def engagement(end: date, days: int = 90) -> pd.DataFrame:
     return frame.astype("int64").set_index("contact_id")
 
 
+@_reusable
 def cohort_counts(end: date) -> pd.DataFrame:
     """Customers active and revenue per (acquisition month, activity month): the cohort matrix in
     long form, one row per cell. Months are month numbers (see ``Dialect.month``)."""
@@ -327,16 +328,23 @@ def cohort_counts(end: date) -> pd.DataFrame:
 
 def monthly_revenue(end: date) -> pd.Series:
     """Revenue per calendar month up to ``end`` (orders with or without a contact), as a Series
-    indexed by month number, with the empty months in between filled with zero."""
+    indexed by month number, with the empty months in between filled with zero.
+
+    The customers' part is the cohort cells summed by month (the refresh has them already); only
+    the orders of no contact are read again, through the contact index."""
     d = Dialect.current()
-    daily, params = _daily(end, with_contact=False)
+    cells = cohort_counts(end)
+    customers = cells.groupby("month")["revenue"].sum() if not cells.empty else pd.Series(dtype="float64")
+    where, params = _revenue_filter(end, with_contact=False)
     sql = f"""
-        SELECT {d.month_of_day("d")}, {d.as_float("SUM(amount)")}
-        FROM ({daily}) daily GROUP BY {d.month_of_day("d")}
+        SELECT {d.month("o.ordered_at")}, {d.as_float("SUM(o.total)")}
+        FROM sales_order o WHERE {where} AND o.contact_id IS NULL GROUP BY {d.month("o.ordered_at")}
     """  # noqa: S608
-    series = pd.Series(dict(_fetch(sql, params)), dtype="float64")
+    anonymous = pd.Series(dict(_fetch(sql, params)), dtype="float64")
+    series = customers.astype("float64").add(anonymous, fill_value=0.0)
     if series.empty:
         return series
+    series.index = series.index.astype("int64")
     return series.reindex(range(int(series.index.min()), int(series.index.max()) + 1), fill_value=0.0)
 
 

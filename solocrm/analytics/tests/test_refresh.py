@@ -299,3 +299,9 @@ def test_nps_by_segment_counts_the_whole_twelve_months_across_new_year():
     assert set(CustomerScore.objects.values_list("rfm_segment", flat=True)) == {segment}
     rows = FittedModel.latest(ModelKind.SATISFACTION).params["by_segment"]
     assert rows == [{"segment": segment, "nps": 60.0, "responses": 5}]
+
+
+def test_the_score_indexes_are_all_there_after_a_refresh(refreshed):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
+    assert {index.name for index in CustomerScore._meta.indexes} <= set(constraints)
