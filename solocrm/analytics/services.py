@@ -32,7 +32,7 @@ from solocrm.contacts.models import Contact
 from solocrm.users.models import AuditLog
 
 from . import jobs, queries
-from .basket import CoPurchaseRecommender, association_rules, hit_rate_holdout
+from .basket import CoPurchaseRecommender, MostPopularRecommender, association_rules, hit_rate_holdout
 from .choices import ModelKind
 from .churn import ChurnModel, ChurnSelection, select_churn_model
 from .clusters import PersonaModel, describe_clusters
@@ -609,16 +609,23 @@ def step_basket(run: Refresh) -> str:
     baskets = purchases[["order_id", "item"]].drop_duplicates()
     rules = association_rules(baskets, min_support=_min_support(baskets), min_confidence=0.1, max_len=2)
     rules = rules.sort_values(["lift", "support"], ascending=False).head(50)
-    recommender = CoPurchaseRecommender(n=1).fit(purchases["contact_id"], purchases["item"])
-    best = recommender.recommend(n=1)
+    split = run.today - timedelta(days=CHURN_HORIZON_DAYS)
+    evaluation = _basket_evaluation(purchases, split)
+    # The co-purchase model offers the next product unless the holdout shows that simply offering
+    # the best sellers (each customer's not yet bought) does better.
+    popular_wins = evaluation is not None and evaluation["baseline_hit_rate"] > evaluation["hit_rate"]
+    recommender = MostPopularRecommender(n=1) if popular_wins else CoPurchaseRecommender(n=1)
+    best = recommender.fit(purchases["contact_id"], purchases["item"]).recommend(n=1)
     best = best[best["rank"] == 1].set_index("customer")["item"]
     c = run.customers
     c["next_product_name"] = best.reindex(c.index).fillna("")
     c["next_product_id"] = c["next_product_name"].map(_product_ids(best.unique())).astype("Int64")
-    split = run.today - timedelta(days=CHURN_HORIZON_DAYS)
-    evaluation = _basket_evaluation(purchases, split)
     popular = purchases.groupby("item")["contact_id"].nunique().sort_values(ascending=False).head(10)
-    params = {"rules": [_rule(row) for row in rules.to_dict("records")], "popular": popular.index.tolist()}
+    params = {
+        "rules": [_rule(row) for row in rules.to_dict("records")],
+        "popular": popular.index.tolist(),
+        "next_product_by": "most_popular" if popular_wins else "co_purchase",
+    }
     metrics = {
         "hit_rate": evaluation["hit_rate"] if evaluation else None,
         "baseline_hit_rate": evaluation["baseline_hit_rate"] if evaluation else None,

@@ -862,6 +862,7 @@ def recommendations(request: HttpRequest) -> HttpResponse:
         "rules": rule_rows(report),
         "popular": [str(p) for p in popular[:20]],
         "customers": list(next_product_customers()) if report else [],
+        "params": params,
     }
     return render(request, "analytics/recommendations.html", context)
 

@@ -305,3 +305,11 @@ def test_the_score_indexes_are_all_there_after_a_refresh(refreshed):
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
     assert {index.name for index in CustomerScore._meta.indexes} <= set(constraints)
+
+
+def test_the_next_product_comes_from_the_recommender_that_won_the_holdout(refreshed):
+    report = FittedModel.latest(ModelKind.BASKET)
+    won_by_popular = report.metrics["baseline_hit_rate"] > report.metrics["hit_rate"]
+    assert report.params["next_product_by"] == ("most_popular" if won_by_popular else "co_purchase")
+    offered = CustomerScore.objects.exclude(next_product_name="").count()
+    assert offered > 0
