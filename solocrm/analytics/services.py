@@ -838,6 +838,8 @@ def step_forecast(run: Refresh) -> str:
     history = queries.monthly_revenue(run.today)
     this_month = queries.month_of(run.today)
     history = history[history.index < this_month]  # the current month is not over: it would drag the level
+    if not history.empty:  # quiet months up to the last complete one are zeros, not missing
+        history = history.reindex(range(int(history.index[0]), this_month), fill_value=0.0)
     if len(history) < 6:
         return _("skipped: fewer than 6 complete months of revenue")
     first = pd.Timestamp(f"{queries.month_label(int(history.index[0]))}-01")

@@ -313,3 +313,12 @@ def test_the_next_product_comes_from_the_recommender_that_won_the_holdout(refres
     assert report.params["next_product_by"] == ("most_popular" if won_by_popular else "co_purchase")
     offered = CustomerScore.objects.exclude(next_product_name="").count()
     assert offered > 0
+
+
+def test_the_forecast_starts_after_the_last_complete_month_even_after_quiet_months(refreshed):
+    later = END + timedelta(days=95)  # no orders at all in the three months after END
+    services.refresh(today=later)
+    params = FittedModel.latest(ModelKind.FORECAST).params
+    assert params["history"][-1]["month"] == "2025-09"
+    assert params["history"][-1]["revenue"] == 0
+    assert params["forecast"][0]["month"] == "2025-10"
