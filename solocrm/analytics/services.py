@@ -391,8 +391,12 @@ def _clv_report(clv: pd.Series) -> dict[str, Any]:
 
 
 def churn_features_at(day: date) -> pd.DataFrame:
-    """The churn features (the columns of ``churn.churn_features``) of every customer as of the
-    end of ``day``, from database aggregates: purchases after ``day`` are invisible."""
+    """The churn features of every customer as of the end of ``day``, from database aggregates:
+    purchases after ``day`` are invisible. The columns are those of ``churn.churn_features``,
+    with two differences of detail (training and scoring both use this function, so the model
+    sees one meaning): ``orders_90d``/``orders_365d`` count purchase days (same-day orders
+    merged), and ``mean_days_between`` is missing for one-time buyers (the model adds a
+    missing-value indicator) instead of their tenure."""
     agg = queries.customer_aggregates(day)
     end = np.datetime64(day, "D")
     first = (end - agg["first_day"].to_numpy("datetime64[D]")).astype("int64")
