@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from solocrm.users.access import set_role
+from solocrm.users.middleware import forget_that_users_exist
 from solocrm.web.tests.browser import browser_page  # noqa: F401 - the browser tests' fixture
 
 
@@ -62,6 +63,7 @@ def _jobs_run_inline(settings, tmp_path):
     """Background jobs run in the test's own thread so they see the test's transaction, and
     every test gets its own data directory (uploads, rejected-row files, setup token)."""
     settings.SOLOCRM_JOBS_INLINE = True
+    forget_that_users_exist()  # the live server outlives a test's users
     settings.SOLOCRM_ANALYTICS_HOUR = "off"  # no scheduler thread outliving a `serve` test
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
