@@ -52,9 +52,13 @@ def due_since(now: datetime, hour: int) -> datetime:
 
 
 def is_due(now: datetime, hour: int) -> bool:
-    """True when no refresh has been stored since the latest scheduled moment."""
-    latest = FittedModel.objects.order_by("-created_at").values_list("created_at", flat=True).first()
-    return latest is None or latest < due_since(now, hour)
+    """True when no refresh has stored a model or finished since the latest scheduled moment.
+    (A refresh of a database without orders stores nothing; its end still counts, or an empty
+    shop would be refreshed at every wake-up.)"""
+    stored = FittedModel.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    finished = jobs.refresh_status().get("finished_at")
+    moments = [m for m in (stored, finished) if isinstance(m, datetime)]
+    return not moments or max(moments) < due_since(now, hour)
 
 
 def run_if_due(now: datetime | None = None) -> bool:

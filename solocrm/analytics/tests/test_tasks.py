@@ -74,3 +74,10 @@ def test_a_wrong_hour_is_refused_with_what_to_write(settings, value):
     settings.SOLOCRM_ANALYTICS_HOUR = value
     with pytest.raises(ImproperlyConfigured, match="0 to 23 or 'off'"):
         tasks.refresh_hour()
+
+
+def test_an_empty_shop_is_refreshed_once_a_day_not_at_every_wake_up(settings):
+    settings.SOLOCRM_ANALYTICS_HOUR = "0"
+    assert tasks.run_if_due() is True  # no orders: the refresh stores no model
+    assert not FittedModel.objects.exists()
+    assert tasks.run_if_due() is False
