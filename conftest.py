@@ -68,3 +68,6 @@ def _jobs_run_inline(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     settings.SOLOCRM_IMPORT_DIR = settings.DATA_DIR / "imports"
+    settings.SOLOCRM_ATTACHMENT_DIR = settings.DATA_DIR / "attachments"
+    # Tasks enqueued through the Django task API run at once, in the test's transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

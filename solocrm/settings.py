@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",  # only for its bundled Swagger UI (template + static): /api/v1/docs works offline
     "solocrm.users",
     "solocrm.contacts",
@@ -146,6 +148,20 @@ SOLOCRM_MAX_IMPORT_BYTES = int(env("SOLOCRM_MAX_IMPORT_MB", "200")) * 1024 * 102
 SOLOCRM_IMPORT_DIR = DATA_DIR / "imports"
 # Long jobs (imports) run in a background thread of the server; tests run them inline.
 SOLOCRM_JOBS_INLINE = env_bool("SOLOCRM_JOBS_INLINE")
+
+# Background work (digest e-mails, reminders) goes through the Django task API: queued in the
+# database and run by `solocrm worker`; SOLOCRM_JOBS_INLINE runs each task at once instead.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if SOLOCRM_JOBS_INLINE
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
+
+# Files attached to deals and contacts (contracts, briefs).
+SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"
+SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
 
 # The server refreshes the analytics once a day at this local hour ("off": only by hand or cron).
 SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()

@@ -177,6 +177,15 @@ class Interaction(PublicModel):
         related_name="+",
         verbose_name=_("author"),
     )
+    # Calls, meetings and e-mails about a deal also show on the deal's page.
+    deal = models.ForeignKey(
+        "sales.Deal",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        verbose_name=_("deal"),
+    )
     external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 

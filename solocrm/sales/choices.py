@@ -29,3 +29,66 @@ class Priority(models.IntegerChoices):
     NORMAL = 2, _("Normal")
     HIGH = 3, _("High")
     URGENT = 4, _("Urgent")
+
+
+class StageKind(models.TextChoices):
+    """Whether a stage is still in play or closes the deal, one way or the other."""
+
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class LostReason(models.TextChoices):
+    PRICE = "price", _("Price too high")
+    COMPETITOR = "competitor", _("Chose a competitor")
+    TIMING = "timing", _("Bad timing")
+    NO_BUDGET = "no_budget", _("No budget")
+    NO_RESPONSE = "no_response", _("Stopped responding")
+    NOT_A_FIT = "not_a_fit", _("Not a good fit")
+    OTHER = "other", _("Other")
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class TaskKind(models.TextChoices):
+    TODO = "todo", _("To-do")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("E-mail")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class RecurrenceUnit(models.TextChoices):
+    DAY = "day", _("days")
+    WEEK = "week", _("weeks")
+    MONTH = "month", _("months")
+
+
+class Outcome(models.TextChoices):
+    """How a logged call or meeting went (stored in the interaction's data as "outcome")."""
+
+    CONNECTED = "connected", _("Talked")
+    LEFT_MESSAGE = "left_message", _("Left a message")
+    NO_ANSWER = "no_answer", _("No answer")
+    INTERESTED = "interested", _("Interested")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    WON = "won", _("Agreed to buy")
+
+
+class LeadFormField(models.TextChoices):
+    """The fields a public lead form may ask for (each maps onto the contact)."""
+
+    FIRST_NAME = "first_name", _("First name")
+    LAST_NAME = "last_name", _("Last name")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    COMPANY = "company", _("Company")
+    JOB_TITLE = "title", _("Job title")
+    MESSAGE = "message", _("Message")

@@ -103,3 +103,29 @@ class AuditLog(models.Model):
             summary=summary[:300],
             changes=changes or {},
         )
+
+
+class Preferences(models.Model):
+    """A user's own settings: the daily digest and the private calendar feed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    # Local hour (owner's time zone) of the daily digest e-mail; null: no digest.
+    digest_hour = models.PositiveSmallIntegerField(
+        _("daily digest at (hour)"), null=True, blank=True, default=7
+    )
+    last_digest_on = models.DateField(null=True, blank=True, editable=False)
+    # Part of the signed calendar-feed token; bumping it revokes every feed URL given out so far.
+    calendar_key = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
+
+    @classmethod
+    def of(cls, user) -> Preferences:
+        return cls.objects.get_or_create(user=user)[0]

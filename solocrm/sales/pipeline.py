@@ -1,0 +1,155 @@
+"""Workflows on pipelines and deals: the default pipeline, moving a deal between stages (with
+its history), winning (which creates the order analytics counts) and losing.
+
+Views, the API, the CLI and quote acceptance all call these; like solocrm.sales.services they
+take validated values and write the audit log themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from solocrm.contacts.choices import LifecycleStage
+from solocrm.contacts.models import Contact
+from solocrm.users.models import AuditLog
+
+from .choices import LostReason, OrderStatus, SalesChannel, StageKind
+from .models import Deal, DealStageChange, Order, Pipeline, Stage
+
+# (name, probability %, kind): a pipeline most small businesses recognise; editable afterwards.
+DEFAULT_STAGES = (
+    (gettext_lazy("New lead"), 10, StageKind.OPEN),
+    (gettext_lazy("Qualified"), 25, StageKind.OPEN),
+    (gettext_lazy("Proposal"), 50, StageKind.OPEN),
+    (gettext_lazy("Negotiation"), 75, StageKind.OPEN),
+    (gettext_lazy("Won"), 100, StageKind.WON),
+    (gettext_lazy("Lost"), 0, StageKind.LOST),
+)
+
+
+class StageError(ValueError):
+    """A move the pipeline does not allow (another pipeline's stage, a missing lost reason…)."""
+
+
+@transaction.atomic
+def create_pipeline(name: str, stages=DEFAULT_STAGES, *, is_default: bool = False, actor=None) -> Pipeline:
+    pipeline = Pipeline.objects.create(name=name[:100], is_default=is_default)
+    Stage.objects.bulk_create(
+        Stage(pipeline=pipeline, name=str(label), probability=probability, kind=kind, position=index)
+        for index, (label, probability, kind) in enumerate(stages)
+    )
+    AuditLog.record(actor, "pipeline.create", pipeline, summary=pipeline.name)
+    return pipeline
+
+
+def default_pipeline() -> Pipeline:
+    """The default pipeline, created with the default stages the first time it is needed (so a
+    fresh install, a flushed test database and an upgraded one all have one)."""
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    if pipeline is None:
+        pipeline = create_pipeline(_("Sales"), is_default=True)
+    return pipeline
+
+
+def closing_stage(pipeline: Pipeline, kind: str) -> Stage:
+    """The pipeline's first won (or lost) stage; raises StageError when it has none."""
+    stage = pipeline.stages.filter(kind=kind).order_by("position", "id").first()
+    if stage is None:
+        raise StageError(
+            _("The pipeline “%(pipeline)s” has no stage of kind “%(kind)s”.")
+            % {"pipeline": pipeline.name, "kind": StageKind(kind).label}
+        )
+    return stage
+
+
+@transaction.atomic
+def move_deal(
+    deal: Deal,
+    stage: Stage,
+    *,
+    actor=None,
+    position: float | None = None,
+    lost_reason: str = "",
+    lost_note: str = "",
+    when: datetime | None = None,
+) -> Deal:
+    """Put ``deal`` into ``stage`` (optionally at ``position`` in its column) and record the move.
+
+    Moving into a won stage creates the order; into a lost stage needs a lost reason. Moving a
+    closed deal back to an open stage reopens it (its order, if any, stays: money was received)."""
+    if stage.pipeline_id != deal.pipeline_id:
+        raise StageError(_("That stage belongs to another pipeline."))
+    if stage.kind == StageKind.LOST and lost_reason not in LostReason.values:
+        raise StageError(_("Say why the deal was lost."))
+    when = when or timezone.now()
+    previous = deal.stage
+    if position is not None:
+        deal.position = position
+    if previous.pk != stage.pk:
+        DealStageChange.objects.create(
+            deal=deal, from_stage=previous, to_stage=stage, changed_at=when, changed_by=_user(actor)
+        )
+        deal.stage = stage
+        deal.stage_entered_at = when
+        deal.last_activity_at = when
+    deal.closed_at = None if stage.kind == StageKind.OPEN else (deal.closed_at or when)
+    if stage.kind != StageKind.LOST:
+        lost_reason, lost_note = "", ""
+    deal.lost_reason, deal.lost_note = lost_reason, lost_note[:300]
+    deal.save()
+    if stage.kind == StageKind.WON and deal.order_id is None:
+        _create_order(deal, when)
+    if previous.pk != stage.pk:
+        AuditLog.record(
+            actor, "deal.move", deal, summary=deal.title, changes={"stage": [previous.name, stage.name]}
+        )
+    return deal
+
+
+def win_deal(deal: Deal, *, actor=None, when: datetime | None = None) -> Order:
+    """Mark the deal won: moves it to the won stage and returns its order (created once)."""
+    move_deal(deal, closing_stage(deal.pipeline, StageKind.WON), actor=actor, when=when)
+    return deal.order
+
+
+def lose_deal(deal: Deal, reason: str, note: str = "", *, actor=None) -> Deal:
+    return move_deal(
+        deal, closing_stage(deal.pipeline, StageKind.LOST), actor=actor, lost_reason=reason, lost_note=note
+    )
+
+
+def _create_order(deal: Deal, when: datetime) -> Order:
+    """The paid order a won deal becomes, so its revenue reaches the analytics; the contact
+    becomes a customer (or a repeat customer when they had bought before)."""
+    order = Order.objects.create(
+        contact=deal.contact,
+        number=_("Deal %(title)s") % {"title": deal.title[:80]},
+        source="deal",
+        external_id=str(deal.uuid),
+        status=OrderStatus.PAID,
+        channel=SalesChannel.INVOICE,
+        currency=deal.currency,
+        total=deal.amount if deal.amount > 0 else Decimal("0.00"),
+        ordered_at=when,
+    )
+    deal.order = order
+    deal.save(update_fields=["order", "updated_at"])
+    if deal.contact_id:
+        _promote_buyer(deal.contact)
+    return order
+
+
+def _promote_buyer(contact: Contact) -> None:
+    before = {LifecycleStage.LEAD, LifecycleStage.PROSPECT}
+    if contact.lifecycle_stage in before:
+        Contact.objects.filter(pk=contact.pk).update(lifecycle_stage=LifecycleStage.CUSTOMER)
+        contact.lifecycle_stage = LifecycleStage.CUSTOMER
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
