@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -264,6 +265,16 @@ class DealQuerySet(models.QuerySet):
 
     def lost(self) -> DealQuerySet:
         return self.filter(stage__kind=StageKind.LOST)
+
+    def stalled(self, now=None) -> DealQuerySet:
+        """Open deals with no activity for their pipeline's ``stall_days``, or whose expected
+        close date has passed (one condition per pipeline: owners keep only a few)."""
+        now = now or timezone.now()
+        quiet = Q()
+        for pk, days in Pipeline.objects.values_list("pk", "stall_days"):
+            quiet |= Q(pipeline_id=pk, last_activity_at__lt=now - timedelta(days=days))
+        late = Q(expected_close__lt=timezone.localdate(now))
+        return self.open().filter(quiet | late)
 
 
 class Deal(PublicModel):

@@ -151,5 +151,15 @@ def _promote_buyer(contact: Contact) -> None:
         contact.lifecycle_stage = LifecycleStage.CUSTOMER
 
 
+def touch_deal(deal: Deal | None, when: datetime | None = None) -> None:
+    """Record activity on a deal (a call, a meeting, a quote sent): it is not stalled any more."""
+    if deal is None:
+        return
+    when = when or timezone.now()
+    if when > deal.last_activity_at:
+        Deal.objects.filter(pk=deal.pk, last_activity_at__lt=when).update(last_activity_at=when)
+        deal.last_activity_at = when
+
+
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None

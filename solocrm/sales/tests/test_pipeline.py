@@ -67,3 +67,21 @@ def test_reopening_a_won_deal_keeps_its_order(deal):
     order = deal.mark_won()
     move_deal(deal, deal.pipeline.stages.first())
     assert deal.closed_at is None and deal.order == order
+
+
+def test_a_deal_is_stalled_after_quiet_days_or_a_passed_close_date(deal):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from solocrm.sales.pipeline import touch_deal
+
+    now = timezone.now()
+    assert not Deal.objects.stalled(now).exists()
+    assert Deal.objects.stalled(now + timedelta(days=15)).get() == deal
+    touch_deal(deal, now + timedelta(days=10))
+    assert not Deal.objects.stalled(now + timedelta(days=15)).exists()
+    Deal.objects.filter(pk=deal.pk).update(expected_close=(now - timedelta(days=1)).date())
+    assert Deal.objects.stalled(now).get() == deal
+    deal.mark_won()
+    assert not Deal.objects.stalled(now + timedelta(days=99)).exists()
