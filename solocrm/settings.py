@@ -159,6 +159,10 @@ TASKS = {
     }
 }
 
+# Behind a reverse proxy (nginx, Caddy): trust its X-Forwarded-For to rate-limit public forms
+# per visitor rather than per proxy.
+SOLOCRM_TRUSTED_PROXY = env_bool("SOLOCRM_TRUSTED_PROXY")
+
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"
 SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024

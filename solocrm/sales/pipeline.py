@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from solocrm.contacts.choices import LifecycleStage
 from solocrm.contacts.models import Contact
+from solocrm.contacts.services import apply_changes, save_validated
 from solocrm.users.models import AuditLog
 
 from .choices import LostReason, OrderStatus, SalesChannel, StageKind
@@ -54,6 +56,48 @@ def default_pipeline() -> Pipeline:
     if pipeline is None:
         pipeline = create_pipeline(_("Sales"), is_default=True)
     return pipeline
+
+
+@transaction.atomic
+def create_deal(data: dict[str, Any], *, actor=None) -> Deal:
+    """Open a deal. ``pipeline`` defaults to the default one and ``stage`` to its first open
+    stage; ``company`` and ``source`` default to the contact's. Appended at the end of its column."""
+    data = dict(data)
+    pipeline = data.pop("pipeline", None) or (
+        data["stage"].pipeline if data.get("stage") else default_pipeline()
+    )
+    stage = data.pop("stage", None) or first_open_stage(pipeline)
+    if stage.pipeline_id != pipeline.pk:
+        raise StageError(_("That stage belongs to another pipeline."))
+    contact = data.get("contact")
+    if contact is not None:
+        data.setdefault("company", contact.company)
+        data["source"] = data.get("source") or contact.source
+    last = Deal.objects.filter(stage=stage).order_by("-position").values_list("position", flat=True).first()
+    deal = Deal(pipeline=pipeline, stage=stage, position=(last or 0) + 1, owner=_user(actor), **data)
+    if stage.kind != StageKind.OPEN:
+        raise StageError(_("A new deal starts in an open stage."))
+    save_validated(deal)
+    DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, changed_by=_user(actor))
+    AuditLog.record(actor, "deal.create", deal, summary=deal.title)
+    return deal
+
+
+@transaction.atomic
+def update_deal(deal: Deal, data: dict[str, Any], *, actor=None) -> Deal:
+    """Change the deal's own fields (moving between stages goes through ``move_deal``)."""
+    changes = apply_changes(deal, data)
+    save_validated(deal)
+    if changes:
+        AuditLog.record(actor, "deal.update", deal, summary=deal.title, changes=changes)
+    return deal
+
+
+def first_open_stage(pipeline: Pipeline) -> Stage:
+    stage = pipeline.stages.filter(kind=StageKind.OPEN).order_by("position", "id").first()
+    if stage is None:
+        raise StageError(_("The pipeline “%(pipeline)s” has no open stage.") % {"pipeline": pipeline.name})
+    return stage
 
 
 def closing_stage(pipeline: Pipeline, kind: str) -> Stage:

@@ -85,3 +85,27 @@ def test_a_deal_is_stalled_after_quiet_days_or_a_passed_close_date(deal):
     assert Deal.objects.stalled(now).get() == deal
     deal.mark_won()
     assert not Deal.objects.stalled(now + timedelta(days=99)).exists()
+
+
+def test_a_new_deal_starts_in_the_first_open_stage_with_the_contacts_company_and_source():
+    from solocrm.contacts.models import Company
+    from solocrm.sales.pipeline import create_deal
+
+    company = Company.objects.create(name="Acme")
+    contact = Contact.objects.create(first_name="Ann", company=company, source="webinar")
+    first = create_deal({"title": "Logo", "contact": contact, "amount": Decimal("300")})
+    second = create_deal({"title": "Flyer", "contact": contact})
+    assert first.stage == default_pipeline().stages.first()
+    assert (first.company, first.source) == (company, "webinar")
+    assert second.position > first.position
+    assert first.stage_changes.get().from_stage is None
+
+
+def test_a_deal_with_a_bad_amount_is_refused_and_not_saved():
+    from django.core.exceptions import ValidationError
+
+    from solocrm.sales.pipeline import create_deal
+
+    with pytest.raises(ValidationError):
+        create_deal({"title": "Huge", "amount": Decimal("1e15")})
+    assert not Deal.objects.exists()
