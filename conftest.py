@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from solocrm.users.access import set_role
 from solocrm.users.middleware import forget_that_users_exist
@@ -69,5 +70,6 @@ def _jobs_run_inline(settings, tmp_path):
     settings.DATA_DIR.mkdir()
     settings.SOLOCRM_IMPORT_DIR = settings.DATA_DIR / "imports"
     settings.SOLOCRM_ATTACHMENT_DIR = settings.DATA_DIR / "attachments"
+    cache.clear()  # rate-limit counters and cached figures never leak from one test to the next
     # Tasks enqueued through the Django task API run at once, in the test's transaction.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

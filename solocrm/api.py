@@ -216,6 +216,9 @@ def revoke_token(request: HttpRequest, uuid: str):
 
 api.add_router("/", contacts_router)
 api.add_router("/", sales_router)
+api.add_router("/", "solocrm.sales.api_forms.router")  # lead forms and leads
+api.add_router("/", "solocrm.sales.api_quotes.router")  # quotes and attachments
+api.add_router("/", "solocrm.sales.api_deals.router")  # pipelines, stages, deals, forecast
 api.add_router("/", tokens_router)
 api.add_router("/", analytics_router)
 

@@ -163,6 +163,12 @@ TASKS = {
 # per visitor rather than per proxy.
 SOLOCRM_TRUSTED_PROXY = env_bool("SOLOCRM_TRUSTED_PROXY")
 
+# Public lead forms: the address visitors reach this server at ("https://crm.example.com"), used
+# for the hosted link, the embed snippet and the link in the owner's e-mail; blank: taken from
+# the request. And how many submissions one visitor may send per form and hour.
+SOLOCRM_PUBLIC_URL = env("SOLOCRM_PUBLIC_URL").rstrip("/")
+SOLOCRM_FORM_RATE_LIMIT = int(env("SOLOCRM_FORM_RATE_LIMIT", "10"))
+
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"
 SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
@@ -173,6 +179,13 @@ SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()
 # Business defaults
 SOLOCRM_CURRENCY = env("SOLOCRM_CURRENCY", "USD").upper()
 SOLOCRM_PHONE_REGION = env("SOLOCRM_PHONE_REGION", "US").upper()
+# The business as quotes (printable page, PDF, e-mail) name it; the address may hold "\n" for
+# line breaks ("Ada Studio Ltd\n1 High Street\nLondon").
+SOLOCRM_BUSINESS_NAME = env("SOLOCRM_BUSINESS_NAME")
+SOLOCRM_BUSINESS_ADDRESS = env("SOLOCRM_BUSINESS_ADDRESS").replace("\\n", "\n")
+# A TrueType/OpenType font (.ttf/.otf/.ttc) for Chinese, Japanese and Korean text in quote PDFs;
+# blank: the first well-known system CJK font found (see docs/quotes.md).
+SOLOCRM_PDF_FONT = env("SOLOCRM_PDF_FONT")
 
 # E-mail: SMTP when a host is given; otherwise every message is written to data/outbox so that
 # nothing is lost before the owner configures a server.

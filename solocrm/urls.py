@@ -10,7 +10,9 @@ urlpatterns = [
     path("", include("solocrm.users.urls")),
     path("contacts/", include("solocrm.contacts.urls")),
     path("sales/", include("solocrm.sales.urls")),
+    path("q/", include("solocrm.sales.urls_public_quotes")),
     path("analytics/", include("solocrm.analytics.urls")),
+    path("f/", include("solocrm.sales.urls_public")),  # public lead forms, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),

@@ -77,8 +77,11 @@ def _contact_page_context(request: HttpRequest, contact: Contact, **forms) -> di
         .order_by("currency")
         .values("currency")
         .annotate(count=Count("id"), revenue=Sum("total")),
-        "open_tasks": contact.tasks.open().order_by("due_at", "-priority", "id"),
-        "done_tasks": contact.tasks.filter(done_at__isnull=False).order_by("-done_at")[:10],
+        "deals": contact.deals.select_related("stage").order_by("closed_at", "-created_at")[:10],
+        "open_tasks": contact.tasks.open().select_related("deal").order_by("due_at", "-priority", "id"),
+        "done_tasks": contact.tasks.filter(done_at__isnull=False)
+        .select_related("deal")
+        .order_by("-done_at")[:10],
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(auto_id="task_%s"),
     }

@@ -6,3 +6,6 @@ class SalesConfig(AppConfig):
     name = "solocrm.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from . import today  # noqa: F401 - registers this module's Today items

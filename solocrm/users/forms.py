@@ -65,3 +65,26 @@ class TokenForm(forms.Form):
         max_length=100,
         help_text=_("What the token is for, e.g. “shop sync” or “laptop script”."),
     )
+
+
+DIGEST_HOURS = [("", _("Off: no digest e-mail"))] + [(str(h), f"{h:02d}:00") for h in range(24)]
+
+
+class PreferencesForm(forms.Form):
+    """The user's reminders: the hour of the daily digest e-mail, or none."""
+
+    digest_hour = forms.TypedChoiceField(
+        label=_("Daily digest e-mail"),
+        choices=DIGEST_HOURS,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Your overdue and due-today tasks, sent at this hour (%(zone)s) when there are any."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        field = self.fields["digest_hour"]
+        field.help_text = field.help_text % {"zone": settings.TIME_ZONE}

@@ -14,8 +14,8 @@ from solocrm.web.helpers import load_demo_data
 
 from .access import role_required
 from .choices import Action
-from .forms import SetupForm, TokenForm
-from .models import ApiToken
+from .forms import PreferencesForm, SetupForm, TokenForm
+from .models import ApiToken, Preferences
 from .services import create_token
 from .services import revoke_token as revoke_token_service
 from .setup import setup_needed
@@ -62,3 +62,41 @@ def revoke_token(request: HttpRequest, public_id) -> HttpResponse:
     revoke_token_service(token, actor=request.user)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("users:tokens")
+
+
+@role_required(Action.VIEW)
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Calendar and reminders: the digest hour, the private calendar feed URL (to copy) and its
+    reset. Every role has its own."""
+    # Imported here: the users app sits below sales, which owns tasks, digests and the feed.
+    from solocrm.sales import calendar_feed, reminders
+    from solocrm.web import scheduler
+
+    prefs = Preferences.of(request.user)
+    form = PreferencesForm(request.POST or None, initial={"digest_hour": prefs.digest_hour})
+    if request.method == "POST" and form.is_valid():
+        reminders.set_digest_hour(request.user, form.cleaned_data["digest_hour"], actor=request.user)
+        messages.success(request, _("Preferences saved."))
+        return redirect("users:preferences")
+    context = {
+        "form": form,
+        "prefs": prefs,
+        "feed_url": calendar_feed.feed_url(request.user, request),
+        "worker_seen": scheduler.last_tick(),
+        "worker_late": scheduler.worker_is_late(),
+        "has_email": bool(request.user.email),
+    }
+    response = render(request, "users/preferences.html", context)
+    response["Cache-Control"] = "no-store"  # the feed URL is a secret
+    return response
+
+
+@require_POST
+@role_required(Action.VIEW)
+def reset_calendar(request: HttpRequest) -> HttpResponse:
+    """Revoke the calendar feed URL given out so far; the page then shows the new one."""
+    from solocrm.sales import calendar_feed
+
+    calendar_feed.reset_feed(request.user, actor=request.user)
+    messages.success(request, _("The old calendar link stopped working. Subscribe again with the new one."))
+    return redirect("users:preferences")

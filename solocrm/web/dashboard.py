@@ -1,15 +1,16 @@
-"""What the home page shows: the task agenda and a few figures, each one SQL aggregate."""
+"""The task agenda (the tasks page) and the Today page's key figures, each one SQL aggregate."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from solocrm.contacts.choices import LifecycleStage
-from solocrm.contacts.models import Contact, Interaction
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order, Task
 
@@ -52,28 +53,119 @@ def agenda(limit: int = 200, upcoming: bool = True) -> Agenda:
     return result
 
 
-def recent_interactions(limit: int = 10) -> list[Interaction]:
-    return list(
-        Interaction.objects.select_related("contact", "company").order_by("-occurred_at", "-id")[:limit]
+# --- the Today page's key figures ---------------------------------------------------------------
+
+# Figures for whole days that have passed are computed once and cached for an hour (the keys
+# change at midnight; an import of old orders shows within the hour); only today's orders are
+# added up on every request, so the page costs the same on the 30th of the month as on the 1st.
+CLOSED_DAYS_CACHE_SECONDS = 3600
+
+
+@dataclass
+class Kpis:
+    currency: str
+    revenue_this_month: Decimal
+    revenue_last_month: Decimal
+    revenue_last_year: Decimal  # the same month a year ago
+    weighted_pipeline: Decimal
+    open_deals: int
+    win_rate: float | None  # won / (won + lost) over the last 90 days; None without closed deals
+    new_customers: int  # contacts whose first paid order is in this month
+
+    @property
+    def change_vs_last_month(self) -> float | None:
+        return _change(self.revenue_this_month, self.revenue_last_month)
+
+    @property
+    def change_vs_last_year(self) -> float | None:
+        return _change(self.revenue_this_month, self.revenue_last_year)
+
+
+def _change(now: Decimal, before: Decimal) -> float | None:
+    return None if not before else float((now - before) / before)
+
+
+def month_start(day: date, months_back: int = 0) -> datetime:
+    """Midnight (owner's time zone) of the first day of the month ``months_back`` before ``day``."""
+    index = day.year * 12 + day.month - 1 - months_back
+    first = date(index // 12, index % 12 + 1, 1)
+    return timezone.make_aware(datetime.combine(first, time()))
+
+
+def revenue_between(start: datetime, end: datetime, currency: str) -> Decimal:
+    total = Order.objects.filter(
+        ordered_at__gte=start, ordered_at__lt=end, status__in=REVENUE_STATUSES, currency=currency
+    ).aggregate(total=Sum("total"))["total"]
+    return total or Decimal("0.00")
+
+
+def new_customers_between(start: datetime, end: datetime) -> int:
+    """Contacts with a paid order in [start, end) and none before ``start``."""
+    earlier = Order.objects.filter(
+        contact=OuterRef("contact"), ordered_at__lt=start, status__in=REVENUE_STATUSES
+    )
+    return (
+        Order.objects.filter(ordered_at__gte=start, ordered_at__lt=end, status__in=REVENUE_STATUSES)
+        .filter(contact__isnull=False)
+        .filter(~Exists(earlier))
+        .values("contact")
+        .distinct()
+        .count()
     )
 
 
-def contacts_by_stage() -> list[dict]:
-    """Every lifecycle stage in funnel order with its number of contacts (zeros included)."""
-    rows = Contact.objects.order_by().values("lifecycle_stage").annotate(n=Count("id"))
-    counts = {row["lifecycle_stage"]: row["n"] for row in rows}
-    return [
-        {"stage": stage, "label": label, "count": counts.get(stage, 0)}
-        for stage, label in LifecycleStage.choices
-    ]
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CLOSED_DAYS_CACHE_SECONDS)
+    return value
 
 
-def sales_last_days(days: int = 30) -> list[dict]:
-    """Orders and revenue of the last ``days`` days per currency (amounts are never converted)."""
-    since = timezone.now() - timedelta(days=days)
-    return list(
-        Order.objects.filter(ordered_at__gte=since, status__in=REVENUE_STATUSES)
-        .order_by("currency")
-        .values("currency")
-        .annotate(orders=Count("id"), revenue=Sum("total"))
+def _month_so_far(month: datetime, midnight: datetime, now: datetime, currency: str) -> tuple[Decimal, int]:
+    """Revenue and new customers from the start of the month until ``now``: the days before
+    today from the cache, today's orders counted afresh (they are new unless bought before today)."""
+    key = f"kpi:{currency}:{month.date()}:{midnight.isoformat()}"
+    revenue, customers = _cached(
+        key, lambda: (revenue_between(month, midnight, currency), new_customers_between(month, midnight))
+    )
+    return (
+        revenue + revenue_between(midnight, now, currency),
+        customers + new_customers_between(midnight, now),
+    )
+
+
+def kpis(now: datetime | None = None) -> Kpis:
+    """Revenue this month against last month and a year ago, in the main currency (orders in
+    other currencies are not converted), the weighted pipeline, the win rate, new customers."""
+    from solocrm.sales.models import Deal
+
+    now = now or timezone.now()
+    today, currency = timezone.localdate(now), settings.SOLOCRM_CURRENCY
+    this, last = month_start(today), month_start(today, 1)
+    year_ago, year_ago_end = month_start(today, 12), month_start(today, 11)
+    midnight = max(this, timezone.make_aware(datetime.combine(today, time())))
+    revenue, new_customers = _month_so_far(this, midnight, now, currency)
+    pipeline = (
+        Deal.objects.open()
+        .filter(currency=currency)
+        .aggregate(weighted=Sum(F("amount") * F("stage__probability") / 100), count=Count("id"))
+    )
+    closed = Deal.objects.filter(closed_at__gte=now - timedelta(days=90)).aggregate(
+        won=Count("id", filter=Q(stage__kind="won")), lost=Count("id", filter=Q(stage__kind="lost"))
+    )
+    decided = closed["won"] + closed["lost"]
+    return Kpis(
+        currency=currency,
+        revenue_this_month=revenue,
+        revenue_last_month=_cached(
+            f"kpi:{currency}:{last.date()}", lambda: revenue_between(last, this, currency)
+        ),
+        revenue_last_year=_cached(
+            f"kpi:{currency}:{year_ago.date()}", lambda: revenue_between(year_ago, year_ago_end, currency)
+        ),
+        weighted_pipeline=Decimal(pipeline["weighted"] or 0).quantize(Decimal("0.01")),
+        open_deals=pipeline["count"],
+        win_rate=closed["won"] / decided if decided else None,
+        new_customers=new_customers,
     )

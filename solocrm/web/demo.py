@@ -26,7 +26,20 @@ from django.utils.translation import gettext as _
 
 from solocrm.contacts.models import Company, Contact, Interaction, Tag
 from solocrm.sales.choices import OrderStatus, Priority, SalesChannel
-from solocrm.sales.models import Order, OrderLine, Product, Task
+from solocrm.sales.models import (
+    Deal,
+    DealStageChange,
+    FormSubmission,
+    LeadForm,
+    Order,
+    OrderLine,
+    Product,
+    Quote,
+    QuoteLine,
+    Task,
+)
+
+from .demo_sales import SalesDemo
 
 Progress = Callable[[str, int, int], object]  # (step, done, total)
 
@@ -65,7 +78,10 @@ class Person:
 
 def demo_targets() -> list[type]:
     """The models `--replace` empties, children first."""
-    return [OrderLine, Order, Interaction, Task, Contact, Company, Product]
+    return [
+        FormSubmission, LeadForm, QuoteLine, Quote, DealStageChange, Deal, OrderLine, Order,
+        Interaction, Task, Contact, Company, Product,
+    ]  # fmt: skip
 
 
 def has_data() -> bool:
@@ -105,6 +121,7 @@ class DemoBuilder:
 
     def __init__(self, *, contacts: int, seed: int, end: date, user=None) -> None:
         self.size = max(1, contacts)
+        self.seed = seed
         self.rng = random.Random(seed)
         self.uuid_rng = random.Random(f"{seed}:uuid")  # public ids never shift the data itself
         self.end = datetime.combine(end, time(), tzinfo=UTC)
@@ -599,6 +616,9 @@ class DemoWriter:
         # auto_now_add overwrote created_at on insert; orders and entries were "created" when they happened
         Order.objects.filter(pk__gte=b.orders[0].pk if b.orders else 0).update(created_at=F("ordered_at"))
         Interaction.objects.filter(pk__gte=b.interactions[0].pk).update(created_at=F("occurred_at"))
+        self.progress("deals", 0, 1)
+        sales = SalesDemo(seed=b.seed, end=b.end, size=b.size, uuid=b.uuid, user=b.user).write()
+        self.progress("deals", 1, 1)
         return {
             "contacts": len(contacts),
             "companies": len(b.companies),
@@ -609,6 +629,7 @@ class DemoWriter:
             "survey_answers": len(b.surveys),
             "tasks": len(b.tasks),
             "tags": len(tags),
+            **sales,
         }
 
     def _tags(self) -> dict[str, Tag]:

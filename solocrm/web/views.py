@@ -1,9 +1,11 @@
-"""The home page (a dashboard until the ranked Today page arrives)."""
+"""The Today page (the home page) and the demo-data loader it offers on an empty database."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,21 +14,35 @@ from solocrm.contacts.models import Contact
 from solocrm.users.access import role_required
 from solocrm.users.choices import Action
 
-from . import dashboard
-from .helpers import load_demo_data
+from . import dashboard, today
+from .helpers import load_demo_data, redirect_next
+from .models import TodaySnooze
+
+# "deal:<uuid>", "reorder:<uuid>": what providers use as keys (solocrm.web.today).
+ITEM_KEY = re.compile(r"^[a-z_]{1,20}:[0-9a-f-]{36}$")
 
 
 @role_required(Action.VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    stages = dashboard.contacts_by_stage()
     context = {
-        "agenda": dashboard.agenda(limit=20, upcoming=False),
-        "interactions": dashboard.recent_interactions(),
-        "stages": stages,
-        "contact_total": sum(row["count"] for row in stages),
-        "sales": dashboard.sales_last_days(30),
+        "items": today.collect(request.user),
+        "kpis": dashboard.kpis(),
+        "has_contacts": Contact.objects.exists(),
     }
-    return render(request, "web/home.html", context)
+    return render(request, "web/today.html", context)
+
+
+@require_POST
+@role_required(Action.VIEW)
+def snooze_item(request: HttpRequest) -> HttpResponse:
+    """Hide one Today item from this user's list until tomorrow morning or for a week."""
+    key = request.POST.get("key", "")
+    choice = request.POST.get("until", "tomorrow")
+    if not ITEM_KEY.match(key) or choice not in ("tomorrow", "week"):
+        return HttpResponseBadRequest(_("This item cannot be snoozed."))
+    TodaySnooze.hide(request.user, key, today.snooze_until(choice))
+    messages.success(request, _("Snoozed: it comes back on the list later."))
+    return redirect_next(request, "web:home")
 
 
 @require_POST

@@ -109,3 +109,218 @@ def test_a_deal_with_a_bad_amount_is_refused_and_not_saved():
     with pytest.raises(ValidationError):
         create_deal({"title": "Huge", "amount": Decimal("1e15")})
     assert not Deal.objects.exists()
+
+
+# --- stage management -------------------------------------------------------------------------
+
+
+def _kinds(pipeline):
+    return list(pipeline.stages.order_by("position").values_list("name", "kind"))
+
+
+def test_a_new_open_stage_goes_before_the_closing_stages():
+    from solocrm.sales.pipeline import add_stage
+
+    pipeline = default_pipeline()
+    stage = add_stage(pipeline, "  Demo  ", probability=60)
+    names = [name for name, _kind in _kinds(pipeline)]
+    assert names == ["New lead", "Qualified", "Proposal", "Negotiation", "Demo", "Won", "Lost"]
+    assert (stage.name, stage.probability) == ("Demo", 60)
+    assert list(pipeline.stages.order_by("position").values_list("position", flat=True)) == list(range(7))
+
+
+@pytest.mark.parametrize("probability", [-1, 101])
+def test_a_probability_outside_0_to_100_is_refused(probability):
+    from solocrm.sales.pipeline import add_stage, update_stage
+
+    pipeline = default_pipeline()
+    with pytest.raises(StageError):
+        add_stage(pipeline, "Odd", probability=probability)
+    with pytest.raises(StageError):
+        update_stage(pipeline.stages.first(), {"probability": probability})
+    assert pipeline.stages.count() == 6
+    assert pipeline.stages.first().probability == 10
+
+
+def test_a_stage_is_renamed_and_moved_and_its_neighbours_shift():
+    from solocrm.sales.pipeline import update_stage
+
+    pipeline = default_pipeline()
+    proposal = pipeline.stages.get(name="Proposal")
+    update_stage(proposal, {"name": "Offer sent", "position": 0, "probability": 40})
+    names = [name for name, _kind in _kinds(pipeline)]
+    assert names == ["Offer sent", "New lead", "Qualified", "Negotiation", "Won", "Lost"]
+    proposal.refresh_from_db()
+    assert (proposal.probability, proposal.position) == (40, 0)
+
+
+def test_stages_are_reordered_only_with_every_stage_once():
+    from solocrm.sales.pipeline import reorder_stages
+
+    pipeline = default_pipeline()
+    uuids = list(pipeline.stages.order_by("position").values_list("uuid", flat=True))
+    with pytest.raises(StageError):
+        reorder_stages(pipeline, uuids[:-1])
+    with pytest.raises(StageError):
+        reorder_stages(pipeline, [*uuids[:-1], create_pipeline("Other").stages.first().uuid])
+    reorder_stages(pipeline, list(reversed(uuids)))
+    assert list(pipeline.stages.order_by("position").values_list("uuid", flat=True)) == uuids[::-1]
+
+
+def test_a_stage_holding_deals_cannot_be_deleted_and_the_error_says_how_many(deal):
+    from solocrm.sales.pipeline import StageInUse, delete_stage
+
+    with pytest.raises(StageInUse, match="1 deal"):
+        delete_stage(deal.stage)
+    assert deal.pipeline.stages.count() == 6
+
+
+def test_an_empty_stage_is_deleted_and_the_columns_close_up():
+    from solocrm.sales.pipeline import delete_stage
+
+    pipeline = default_pipeline()
+    delete_stage(pipeline.stages.get(name="Qualified"))
+    assert [n for n, _k in _kinds(pipeline)] == ["New lead", "Proposal", "Negotiation", "Won", "Lost"]
+    assert list(pipeline.stages.order_by("position").values_list("position", flat=True)) == list(range(5))
+
+
+def test_the_last_open_won_or_lost_stage_cannot_go():
+    from solocrm.sales.pipeline import add_stage, delete_stage, update_stage
+
+    pipeline = create_pipeline(
+        "Tiny", stages=[("Open", 10, "open"), ("Won", 100, "won"), ("Lost", 0, "lost")]
+    )
+    for name in ("Open", "Won", "Lost"):
+        with pytest.raises(StageError):
+            delete_stage(pipeline.stages.get(name=name))
+    with pytest.raises(StageError):
+        update_stage(pipeline.stages.get(name="Won"), {"kind": StageKind.OPEN})
+    add_stage(pipeline, "Paid", probability=100, kind=StageKind.WON)
+    update_stage(pipeline.stages.get(name="Won"), {"kind": StageKind.OPEN})
+    assert pipeline.stages.filter(kind=StageKind.OPEN).count() == 2
+
+
+def test_a_stage_holding_deals_keeps_its_kind(deal):
+    from solocrm.sales.pipeline import StageInUse, update_stage
+
+    with pytest.raises(StageInUse):
+        update_stage(deal.stage, {"kind": StageKind.WON})
+    deal.stage.refresh_from_db()
+    assert deal.stage.kind == StageKind.OPEN
+
+
+@pytest.mark.parametrize("days", [0, 3651])
+def test_stall_days_must_be_sensible(days):
+    from solocrm.sales.pipeline import update_pipeline
+
+    pipeline = default_pipeline()
+    with pytest.raises(StageError):
+        update_pipeline(pipeline, {"stall_days": days})
+    pipeline.refresh_from_db()
+    assert pipeline.stall_days == 14
+
+
+def test_making_a_pipeline_the_default_unmarks_the_old_one():
+    from solocrm.sales.pipeline import update_pipeline
+
+    first = default_pipeline()
+    second = create_pipeline("Workshops")
+    update_pipeline(second, {"is_default": True, "stall_days": 30})
+    first.refresh_from_db()
+    assert not first.is_default and default_pipeline() == second
+
+
+# --- card positions -----------------------------------------------------------------------------
+
+
+def _column(stage):
+    return list(Deal.objects.filter(stage=stage).order_by("position", "id").values_list("title", flat=True))
+
+
+def test_a_dropped_card_lands_between_its_neighbours():
+    from solocrm.sales.pipeline import create_deal, place_deal
+
+    pipeline = default_pipeline()
+    first, second = pipeline.stages.all()[:2]
+    a, b, c = (create_deal({"title": t}) for t in "abc")
+    x = create_deal({"title": "x"})
+    place_deal(x, first, above=a, below=b)
+    assert _column(first) == ["a", "x", "b", "c"]
+    place_deal(c, first, above=None, below=a)
+    assert _column(first) == ["c", "a", "x", "b"]
+    place_deal(a, second)
+    assert _column(second) == ["a"] and a.stage == second
+
+
+def test_neighbours_from_another_column_are_ignored():
+    from solocrm.sales.pipeline import create_deal, place_deal
+
+    pipeline = default_pipeline()
+    first, second = pipeline.stages.all()[:2]
+    a = create_deal({"title": "a"})
+    b = create_deal({"title": "b", "stage": second})
+    place_deal(a, second, above=a, below=Deal.objects.get(pk=a.pk))
+    place_deal(create_deal({"title": "c"}), second, above=b)
+    assert _column(second) == ["b", "a", "c"] or _column(second) == ["a", "b", "c"]
+    assert _column(second)[-1] == "c" and _column(first) == []
+
+
+def test_a_column_is_renumbered_when_two_cards_get_too_close():
+    from solocrm.sales.pipeline import create_deal, place_deal
+
+    pipeline = default_pipeline()
+    first = pipeline.stages.first()
+    a, b = create_deal({"title": "a"}), create_deal({"title": "b"})
+    Deal.objects.filter(pk=b.pk).update(position=a.position + 1e-9)
+    b.refresh_from_db()
+    x = place_deal(create_deal({"title": "x"}), first, above=a, below=b)
+    assert _column(first) == ["a", "x", "b"]
+    positions = list(Deal.objects.filter(stage=first).order_by("position").values_list("position", flat=True))
+    assert positions[1] - positions[0] > 0.1 and x.position == positions[1]
+
+
+# --- time in stage --------------------------------------------------------------------------------
+
+
+def _history(deal, *steps):
+    """Replace the deal's history by moves at the given day offsets: (day, stage name)."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    deal.stage_changes.all().delete()
+    for day, name in steps:
+        DealStageChange.objects.create(
+            deal=deal, to_stage=deal.pipeline.stages.get(name=name), changed_at=start + timedelta(days=day)
+        )
+    return start
+
+
+def test_the_stage_path_lists_each_visit_with_its_days(deal):
+    from datetime import timedelta
+
+    from solocrm.sales.pipeline import stage_path
+
+    start = _history(deal, (0, "New lead"), (2, "Qualified"), (5, "New lead"))
+    path = stage_path(deal, now=start + timedelta(days=6, hours=12))
+    assert [(step["stage"].name, step["days"]) for step in path] == [
+        ("New lead", 2.0),
+        ("Qualified", 3.0),
+        ("New lead", 1.5),
+    ]
+    assert path[-1]["left_at"] is None
+
+
+def test_the_average_days_in_each_stage_is_computed_over_all_visits(deal):
+    from datetime import timedelta
+
+    from solocrm.sales.pipeline import average_days_in_stage, create_deal
+
+    other = create_deal({"title": "Second"})
+    start = _history(deal, (0, "New lead"), (2, "Qualified"), (6, "Won"))
+    _history(other, (0, "New lead"), (4, "Qualified"))
+    averages = average_days_in_stage(deal.pipeline, now=start + timedelta(days=10))
+    stages = {s.name: s.pk for s in deal.pipeline.stages.all()}
+    # New lead: 2 and 4 days; Qualified: 4 days (left for Won) and 6 days (still there at day 10).
+    assert averages[stages["New lead"]] == {"days": pytest.approx(3.0), "visits": 2}
+    assert averages[stages["Qualified"]] == {"days": pytest.approx(5.0), "visits": 2}
+    assert stages["Won"] not in averages

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
@@ -22,7 +23,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from solocrm.contacts.models import Company, Contact, ImportJob, Interaction
+from solocrm.sales import leadforms
+from solocrm.sales.attachments import store_attachment
 from solocrm.sales.models import Order, OrderLine, Product, Task
+from solocrm.sales.pipeline import create_deal, default_pipeline
+from solocrm.sales.quotes import create_quote
 from solocrm.users.models import ApiToken
 from solocrm.wsgi import application
 
@@ -48,6 +53,7 @@ def existing(owner) -> dict[str, str]:
     product = Product.objects.create(name="Mug", price=Decimal("12.00"))
     order = Order.objects.create(contact=contact, total=Decimal("12.00"))
     OrderLine.objects.create(order=order, product=product, name="Mug", total=Decimal("12.00"))
+    deal = create_deal({"title": "Website", "contact": contact, "amount": Decimal("1200")})
     objects = {
         "contacts": contact,
         "companies": company,
@@ -57,6 +63,15 @@ def existing(owner) -> dict[str, str]:
         "orders": order,
         "tasks": Task.objects.create(title="Call Ada", contact=contact),
         "tokens": ApiToken.issue(owner, "spare")[0],
+        "pipelines": default_pipeline(),
+        "stages": default_pipeline().stages.first(),
+        "deals": deal,
+        "quotes": create_quote(deal, lines=[{"name": "Logo", "unit_price": Decimal("300")}]),
+        "attachments": store_attachment(SimpleUploadedFile("brief.txt", b"a brief"), deal=deal),
+        "forms": leadforms.create_lead_form(
+            {"name": "Web", "fields": ["email"], "required_fields": ["email"]}
+        ),
+        "leads": Contact.objects.create(first_name="Lead", email="lead@example.com"),
     }
     return {name: str(obj.uuid) for name, obj in objects.items()}
 

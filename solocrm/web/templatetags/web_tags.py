@@ -23,6 +23,55 @@ KIND_ICONS = {
 }
 
 
+# A glyph per kind of Today item (solocrm.web.today); other modules' kinds fall back to "•".
+TODAY_ICONS = {
+    "task": "☐",
+    "lead": "★",
+    "deal": "◆",
+    "quote": "▤",
+    "reorder": "↻",
+    "at_risk": "⚠",
+}
+
+
+@register.filter
+def today_icon(kind: str) -> str:
+    return TODAY_ICONS.get(kind, "•")
+
+
+@register.filter
+def signed_percent(value: float | None) -> str:
+    """0.125 -> "+12.5 %", None -> "" (no figure to compare with)."""
+    if value is None:
+        return ""
+    return f"{value * 100:+.1f} %"
+
+
+# Which main-menu entry a page belongs to, by its URL name's namespace and prefix: the first
+# matching prefix wins.
+NAV_SECTIONS = {
+    "web": [("home", "today")],
+    "contacts": [("compan", "companies"), ("import", "import"), ("", "contacts")],
+    "sales": [
+        ("task", "tasks"), ("log_activity", "tasks"), ("lead", "leads"), ("product", "products"),
+        ("board", "deals"), ("pipeline", "deals"), ("stage", "deals"), ("deal", "deals"),
+        ("quote", "deals"), ("forecast", "deals"),
+    ],
+    "analytics": [("", "analytics")],
+}  # fmt: skip
+
+
+@register.filter
+def nav_section(match) -> str:
+    """The main-menu entry of the page that ``request.resolver_match`` names ("" for none)."""
+    if match is None:
+        return ""
+    for prefix, section in NAV_SECTIONS.get(match.namespace, []):
+        if match.url_name.startswith(prefix):
+            return section
+    return ""
+
+
 @register.filter
 def role_label(value: str | None) -> str:
     """'owner' -> 'Owner' in the current language."""

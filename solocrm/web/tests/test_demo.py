@@ -55,9 +55,13 @@ def test_the_counts_returned_are_what_was_written(demo):
     assert demo["products"] == Product.objects.count() == 40
     assert demo["orders"] == Order.objects.count() > 5 * SIZE
     assert demo["order_lines"] == OrderLine.objects.count() > demo["orders"]
-    assert demo["interactions"] == Interaction.objects.exclude(kind="survey").count() == 5 * SIZE
+    assert demo["interactions"] == 5 * SIZE
+    assert (
+        demo["interactions"] + demo["lead_interactions"] == Interaction.objects.exclude(kind="survey").count()
+    )
     assert demo["survey_answers"] == Interaction.objects.filter(kind="survey").count() > 0
-    assert demo["tasks"] == Task.objects.count() == SIZE // 5
+    assert demo["tasks"] == SIZE // 5
+    assert demo["tasks"] + demo["deal_tasks"] + demo["lead_tasks"] == Task.objects.count()
 
 
 def test_it_mixes_english_and_chinese_names(demo):
@@ -168,3 +172,28 @@ def test_some_products_are_bought_together(demo):
     ).count()
     lift = (with_both / orders) / ((with_tea / orders) * (with_teapot / orders))
     assert lift > 2
+
+
+def test_the_sales_side_has_open_won_and_lost_deals_with_history(demo):
+    from solocrm.sales.models import Deal, DealStageChange, FormSubmission, Quote
+
+    assert demo["open_deals"] == Deal.objects.open().count() >= 6
+    assert demo["won_deals"] == Deal.objects.won().count() > 0
+    assert demo["lost_deals"] == Deal.objects.lost().count() > 0
+    assert not Deal.objects.lost().filter(lost_reason="").exists()
+    # Won deals point at existing orders: no revenue is counted twice.
+    assert Order.objects.count() == demo["orders"]
+    assert Deal.objects.won().filter(order__isnull=True).count() == 0
+    assert not Deal.objects.exclude(pk__in=DealStageChange.objects.values("deal")).exists()
+    assert demo["quotes"] == Quote.objects.filter(status="sent").count()
+    assert demo["form_submissions"] == FormSubmission.objects.count() > 0
+
+
+def test_some_open_deals_have_stalled_and_some_leads_wait_for_a_reply(demo):
+    from solocrm.sales.leadforms import leads_waiting_for_reply
+    from solocrm.sales.models import Deal
+
+    now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+    stalled = Deal.objects.stalled(now).count()
+    assert 0 < stalled < Deal.objects.open().count()
+    assert leads_waiting_for_reply(50, now=now)

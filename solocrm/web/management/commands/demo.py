@@ -16,7 +16,10 @@ from solocrm.web.demo import DemoDataExists, has_data, load_demo
 
 
 class Command(BaseCommand):
-    help = _("Load demo data: contacts, companies, products, three years of orders, interactions and tasks.")
+    help = _(
+        "Load demo data: contacts, companies, products, three years of orders, interactions, tasks, "
+        "deals, quotes and a lead form."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -34,7 +37,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace",
             action="store_true",
-            help=_("Delete existing contacts, companies, orders, products, interactions and tasks first."),
+            help=_(
+                "Delete existing contacts, companies, orders, products, interactions, tasks, deals, "
+                "quotes and lead forms first."
+            ),
         )
         parser.add_argument("--yes", action="store_true", help=_("Do not ask for confirmation."))
 
@@ -55,7 +61,10 @@ class Command(BaseCommand):
         if not sys.stdin.isatty():
             raise CommandError(_("The database holds data: add --yes to delete it without asking."))
         answer = input(
-            _("This deletes every contact, company, order, product, interaction and task. Type 'yes': ")
+            _(
+                "This deletes every contact, company, order, product, interaction, task, deal, quote "
+                "and lead form. Type 'yes': "
+            )
         )
         if answer.strip().lower() != "yes":
             raise CommandError(_("Nothing was changed."))

@@ -1,0 +1,88 @@
+"""The background worker's clock: once a minute `solocrm worker` calls ``tick``, which queues
+the periodic jobs that are due. Adding a periodic job means adding one call here.
+
+- the daily digest of every user whose hour has come (claimed per user and day with a
+  conditional UPDATE, so two workers or a restart never send one twice);
+- the daily analytics refresh (solocrm.analytics.tasks.run_if_due: its file lock and "is it
+  due" check also keep `solocrm serve`'s own daily thread and this worker from refreshing twice).
+
+The tick also leaves a heartbeat in the data directory, so the preferences page can warn when
+no worker is running (and therefore no digest is sent).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+log = logging.getLogger("solocrm.worker")
+LATE_AFTER = timedelta(minutes=10)
+
+
+@dataclass
+class TickReport:
+    digests: int = 0
+    analytics_started: bool = False
+
+
+def _heartbeat_path() -> Path:
+    return Path(settings.DATA_DIR) / "worker-heartbeat.json"
+
+
+def beat(now: datetime) -> None:
+    path = _heartbeat_path()
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"at": now.isoformat(), "pid": os.getpid()}), encoding="utf-8")
+    os.replace(temporary, path)  # atomic: a reader never sees half a file
+
+
+def last_tick() -> datetime | None:
+    """When a worker last ran its scheduler (None: never, on this data directory)."""
+    try:
+        return parse_datetime(json.loads(_heartbeat_path().read_text(encoding="utf-8"))["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def worker_is_late(now: datetime | None = None) -> bool:
+    seen = last_tick()
+    return seen is None or (now or timezone.now()) - seen > LATE_AFTER
+
+
+def tick(now: datetime | None = None) -> TickReport:
+    """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
+    from solocrm.analytics import tasks as analytics_tasks
+    from solocrm.sales import reminders
+    from solocrm.sales.tasks import send_daily_digest
+
+    now = now or timezone.now()
+    report = TickReport()
+    beat(now)
+    try:
+        for user_id, day in reminders.due_digests(now):
+            send_daily_digest.enqueue(user_id, day.isoformat())
+            report.digests += 1
+    except Exception:  # the analytics refresh below must still get its turn
+        log.exception("queueing the daily digests failed")
+    try:
+        report.analytics_started = analytics_tasks.run_if_due(now)
+    except ImproperlyConfigured as error:
+        log.error("%s", error)
+    except Exception:
+        log.exception("the daily analytics refresh check failed")
+    if report.digests or report.analytics_started:
+        log.info(
+            "tick: %d digest(s) queued, analytics refresh %s",
+            report.digests,
+            "started" if report.analytics_started else "not due",
+        )
+    return report

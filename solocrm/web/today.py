@@ -1,0 +1,130 @@
+"""The Today page's one ranked list, gathered from providers that each app registers.
+
+A provider is a function ``(TodayContext) -> iterable of TodayItem``. Apps register theirs in
+their ``today.py`` module, imported by their AppConfig.ready(), so a new module (tickets,
+campaigns) adds its items without editing the page::
+
+    from solocrm.web.today import TodayItem, provider
+
+    @provider("tickets")
+    def tickets_near_sla(ctx):
+        for ticket in Ticket.objects.near_sla(ctx.now)[: ctx.limit]:
+            yield TodayItem(key=f"ticket:{ticket.uuid}", kind="ticket", title=..., reason=..., score=...)
+
+Every provider runs a bounded number of queries (it gets ``ctx.limit``) so the page costs the
+same with 20,000 tasks as with 20. Scores are "attention points" on one scale (see
+docs/today.md): a base per kind of item, plus urgency, plus the money at stake.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TodayAction:
+    """A one-click action: a POST form (``method="post"``) or a plain link (``"get"``)."""
+
+    label: str
+    url: str
+    method: str = "post"
+    fields: tuple[tuple[str, str], ...] = ()
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class TodayItem:
+    key: str  # stable id ("task:<uuid>"): snoozing hides this key
+    kind: str  # what it is, for the icon and the CLI ("task", "lead", "deal", "quote", …)
+    title: str
+    reason: str  # why it is on the list today, in words
+    score: float  # attention points: higher comes first
+    url: str = ""
+    when: datetime | date | None = None
+    amount: Decimal | None = None
+    currency: str = ""
+    actions: tuple[TodayAction, ...] = ()
+    # Items other than tasks are hidden for a while by a generic snooze (TodaySnooze).
+    snoozable: bool = True
+
+
+@dataclass
+class TodayContext:
+    now: datetime
+    user: object = None
+    limit: int = 10  # at most this many items per provider
+    today: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.today = timezone.localdate(self.now)
+
+
+Provider = Callable[[TodayContext], Iterable[TodayItem]]
+_providers: dict[str, Provider] = {}
+
+
+def provider(name: str) -> Callable[[Provider], Provider]:
+    """Register a provider of Today items under ``name`` (registering again replaces it)."""
+
+    def decorator(func: Provider) -> Provider:
+        _providers[name] = func
+        return func
+
+    return decorator
+
+
+def registered() -> dict[str, Provider]:
+    return dict(_providers)
+
+
+def value_points(amount: Decimal | float | None, unit: float = 100.0) -> float:
+    """0–30 points for the money at stake: 10 per factor of ten above ``unit`` (100 → 3, 1,000
+    → 10, 10,000 → 20), so a big deal outranks a small one without drowning everything else."""
+    if not amount or amount <= 0:
+        return 0.0
+    return min(30.0, 10.0 * math.log10(1.0 + float(amount) / unit))
+
+
+def collect(user=None, now: datetime | None = None, *, limit: int = 10, total: int = 40) -> list[TodayItem]:
+    """Every provider's items, without the snoozed ones, best first (at most ``total``)."""
+    from .models import TodaySnooze
+
+    ctx = TodayContext(now=now or timezone.now(), user=user, limit=limit)
+    hidden = TodaySnooze.hidden_keys(user, ctx.now)
+    items: list[TodayItem] = []
+    for name, func in _providers.items():
+        try:
+            items.extend(item for item in func(ctx) if item.key not in hidden)
+        except Exception:
+            # One broken module must not take the owner's whole morning page down.
+            logger.exception("Today provider %s failed", name)
+    items.sort(key=lambda item: (-item.score, item.title))
+    return items[:total]
+
+
+def contact_actions(contact) -> tuple[TodayAction, ...]:
+    """What to do about a person: log the call you just made, or write to them."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    log = reverse("sales:log_activity") + f"?contact={contact.uuid}"
+    actions = [TodayAction(_("Log call"), log, method="get", primary=True)]
+    if contact.email:
+        actions.append(TodayAction(_("E-mail"), f"mailto:{contact.email}", method="get"))
+    return tuple(actions)
+
+
+def snooze_until(choice: str, now: datetime | None = None) -> datetime:
+    """When a snoozed item comes back: "tomorrow" (9:00 local), "week" (in 7 days, 9:00)."""
+    local = timezone.localtime(now or timezone.now())
+    days = 7 if choice == "week" else 1
+    return (local + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
