@@ -59,8 +59,6 @@ def reorders_due(ctx: TodayContext):
             + product,
             score=BASE_REORDER + value_points(score.expected_order_value or score.average_order_value),
             url=reverse("contacts:detail", args=[score.contact.uuid]),
-            amount=score.clv,
-            currency=settings.SOLOCRM_CURRENCY,
             actions=contact_actions(score.contact),
         )
 
@@ -86,7 +84,5 @@ def valuable_customers_at_risk(ctx: TodayContext):
             },
             score=BASE_AT_RISK + value_points(score.value_at_risk),
             url=reverse("contacts:detail", args=[score.contact.uuid]),
-            amount=score.value_at_risk,
-            currency=settings.SOLOCRM_CURRENCY,
             actions=contact_actions(score.contact),
         )

@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from solocrm.web.dashboard import end_of_today
-from solocrm.web.today import TodayAction, TodayContext, TodayItem, contact_actions, provider, value_points
+from solocrm.web.today import (
+    TodayAction,
+    TodayContext,
+    TodayItem,
+    about,
+    contact_actions,
+    provider,
+    value_points,
+)
 
 from .choices import Priority, QuoteStatus, TaskKind
 from .models import Deal, Quote, Task
@@ -44,11 +52,10 @@ def _task_actions(task: Task) -> tuple[TodayAction, ...]:
 
 
 def _task_item(task: Task, base: float, reason: str) -> TodayItem:
-    about = f" · {task.contact}" if task.contact_id else ""
     return TodayItem(
         key=f"task:{task.uuid}",
         kind="task",
-        title=f"{task.title}{about}",
+        title=about(task.title, task.contact if task.contact_id else None),
         reason=reason,
         score=base + 4 * (task.priority - Priority.NORMAL),
         url=reverse("contacts:detail", args=[task.contact.uuid])
@@ -97,7 +104,7 @@ def new_leads(ctx: TodayContext):
             )
             % {"n": hours // 24}
         )
-        source = f" · {lead.source}" if lead.source else ""
+        source = f" · {lead.source}" if lead.source else ""  # where they came from, not a name
         # Replies within the hour win the most leads: fresh leads rank highest, then decay.
         freshness = max(0.0, 10.0 - hours / 6)
         yield TodayItem(
@@ -138,7 +145,7 @@ def stalled_deals(ctx: TodayContext):
         yield TodayItem(
             key=f"deal:{deal.uuid}",
             kind="deal",
-            title=deal.title + (f" · {deal.contact}" if deal.contact_id else ""),
+            title=about(deal.title, deal.contact if deal.contact_id else None),
             reason=reason,
             score=(BASE_DEAL_LATE if late else BASE_DEAL_STALLED) + value_points(deal.weighted_amount),
             url=reverse("sales:deal_detail", args=[deal.uuid]),
@@ -169,8 +176,9 @@ def expiring_quotes(ctx: TodayContext):
         yield TodayItem(
             key=f"quote:{quote.uuid}",
             kind="quote",
-            title=_("Quote %(number)s") % {"number": quote.number}
-            + (f" · {quote.contact}" if quote.contact_id else ""),
+            title=about(
+                _("Quote %(number)s") % {"number": quote.number}, quote.contact if quote.contact_id else None
+            ),
             reason=reason,
             score=BASE_QUOTE_EXPIRING + (QUOTE_WARNING_DAYS - days) * 2 + value_points(quote.total),
             url=url,

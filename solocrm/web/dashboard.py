@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import close_old_connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order, Task
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,6 +72,10 @@ class Kpis:
     revenue_this_month: Decimal
     revenue_last_month: Decimal
     revenue_last_year: Decimal  # the same month a year ago
+    # The same days (1st to today's day of the month) of last month and of a year ago: what
+    # the changes compare with, so that the 10th is not measured against a whole month.
+    last_month_same_days: Decimal
+    last_year_same_days: Decimal
     weighted_pipeline: Decimal
     open_deals: int
     win_rate: float | None  # won / (won + lost) over the last 90 days; None without closed deals
@@ -74,11 +83,11 @@ class Kpis:
 
     @property
     def change_vs_last_month(self) -> float | None:
-        return _change(self.revenue_this_month, self.revenue_last_month)
+        return _change(self.revenue_this_month, self.last_month_same_days)
 
     @property
     def change_vs_last_year(self) -> float | None:
-        return _change(self.revenue_this_month, self.revenue_last_year)
+        return _change(self.revenue_this_month, self.last_year_same_days)
 
 
 def _change(now: Decimal, before: Decimal) -> float | None:
@@ -114,20 +123,24 @@ def new_customers_between(start: datetime, end: datetime) -> int:
     )
 
 
-def _cached(key: str, compute):
-    value = cache.get(key)
+def _cached(key: str, compute, refresh: bool = False):
+    value = None if refresh else cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CLOSED_DAYS_CACHE_SECONDS)
     return value
 
 
-def _month_so_far(month: datetime, midnight: datetime, now: datetime, currency: str) -> tuple[Decimal, int]:
+def _month_so_far(
+    month: datetime, midnight: datetime, now: datetime, currency: str, refresh: bool = False
+) -> tuple[Decimal, int]:
     """Revenue and new customers from the start of the month until ``now``: the days before
     today from the cache, today's orders counted afresh (they are new unless bought before today)."""
     key = f"kpi:{currency}:{month.date()}:{midnight.isoformat()}"
     revenue, customers = _cached(
-        key, lambda: (revenue_between(month, midnight, currency), new_customers_between(month, midnight))
+        key,
+        lambda: (revenue_between(month, midnight, currency), new_customers_between(month, midnight)),
+        refresh,
     )
     return (
         revenue + revenue_between(midnight, now, currency),
@@ -135,7 +148,7 @@ def _month_so_far(month: datetime, midnight: datetime, now: datetime, currency: 
     )
 
 
-def kpis(now: datetime | None = None) -> Kpis:
+def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     """Revenue this month against last month and a year ago, in the main currency (orders in
     other currencies are not converted), the weighted pipeline, the win rate, new customers."""
     from solocrm.sales.models import Deal
@@ -145,7 +158,7 @@ def kpis(now: datetime | None = None) -> Kpis:
     this, last = month_start(today), month_start(today, 1)
     year_ago, year_ago_end = month_start(today, 12), month_start(today, 11)
     midnight = max(this, timezone.make_aware(datetime.combine(today, time())))
-    revenue, new_customers = _month_so_far(this, midnight, now, currency)
+    revenue, new_customers = _month_so_far(this, midnight, now, currency, refresh)
     pipeline = (
         Deal.objects.open()
         .filter(currency=currency)
@@ -155,17 +168,54 @@ def kpis(now: datetime | None = None) -> Kpis:
         won=Count("id", filter=Q(stage__kind="won")), lost=Count("id", filter=Q(stage__kind="lost"))
     )
     decided = closed["won"] + closed["lost"]
+    days = timedelta(days=today.day)
     return Kpis(
+        last_month_same_days=_cached(
+            f"kpi:{currency}:{last.date()}:{today.day}",
+            lambda: revenue_between(last, min(last + days, this), currency),
+            refresh,
+        ),
+        last_year_same_days=_cached(
+            f"kpi:{currency}:{year_ago.date()}:{today.day}",
+            lambda: revenue_between(year_ago, min(year_ago + days, year_ago_end), currency),
+            refresh,
+        ),
         currency=currency,
         revenue_this_month=revenue,
         revenue_last_month=_cached(
-            f"kpi:{currency}:{last.date()}", lambda: revenue_between(last, this, currency)
+            f"kpi:{currency}:{last.date()}", lambda: revenue_between(last, this, currency), refresh
         ),
         revenue_last_year=_cached(
-            f"kpi:{currency}:{year_ago.date()}", lambda: revenue_between(year_ago, year_ago_end, currency)
+            f"kpi:{currency}:{year_ago.date()}",
+            lambda: revenue_between(year_ago, year_ago_end, currency),
+            refresh,
         ),
         weighted_pipeline=Decimal(pipeline["weighted"] or 0).quantize(Decimal("0.01")),
         open_deals=pipeline["count"],
         win_rate=closed["won"] / decided if decided else None,
         new_customers=new_customers,
     )
+
+
+WARM_SECONDS = 1800  # well inside CLOSED_DAYS_CACHE_SECONDS: the cache never runs cold
+
+
+def start_figures_warmer(stop: threading.Event | None = None) -> threading.Thread:
+    """A daemon thread of the server process that recomputes the cached key figures every half
+    hour, so that no visitor of the Today page waits for a month of orders to be added up (the
+    cache is per process, which is why the server and not the worker does this)."""
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                close_old_connections()
+                kpis(refresh=True)
+            except Exception:  # a failed round must not end the loop; the next one retries
+                logger.exception("warming the Today figures failed")
+            if stop.wait(WARM_SECONDS):
+                return
+
+    thread = threading.Thread(target=loop, daemon=True, name="today-figures")
+    thread.start()
+    return thread

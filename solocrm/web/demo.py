@@ -574,8 +574,8 @@ class DemoBuilder:
         if roll < 0.55:  # done
             due = created + timedelta(days=self.rng.randint(1, 14))
             done_at = min(self.end - timedelta(hours=1), due + timedelta(hours=self.rng.randint(-48, 72)))
-        elif roll < 0.75:  # overdue
-            due = self.end - timedelta(days=self.rng.randint(1, 30), hours=self.rng.randint(0, 12))
+        elif roll < 0.62:  # overdue: a solo owner who uses the tool falls a few days behind, not months
+            due = self.end - timedelta(days=self.rng.randint(1, 10), hours=self.rng.randint(0, 12))
         else:  # coming up
             due = self.end + timedelta(days=self.rng.randint(1, 21), hours=self.rng.randint(8, 17))
         return Task(

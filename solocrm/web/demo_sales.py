@@ -65,7 +65,7 @@ class SalesDemo:
         title = product.name if product else _("Project")
         return Deal(
             uuid=self.uuid(),
-            title=f"{title} · {contact.company.name if contact.company_id else contact.full_name}"[:200],
+            title=(f"{title} · {contact.company.name}" if contact.company_id else title)[:200],
             pipeline=self.pipeline,
             stage=stage,
             contact=contact,

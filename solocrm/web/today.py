@@ -94,7 +94,7 @@ def value_points(amount: Decimal | float | None, unit: float = 100.0) -> float:
     return min(30.0, 10.0 * math.log10(1.0 + float(amount) / unit))
 
 
-def collect(user=None, now: datetime | None = None, *, limit: int = 10, total: int = 40) -> list[TodayItem]:
+def collect(user=None, now: datetime | None = None, *, limit: int = 10, total: int = 25) -> list[TodayItem]:
     """Every provider's items, without the snoozed ones, best first (at most ``total``)."""
     from .models import TodaySnooze
 
@@ -121,6 +121,12 @@ def contact_actions(contact) -> tuple[TodayAction, ...]:
     if contact.email:
         actions.append(TodayAction(_("E-mail"), f"mailto:{contact.email}", method="get"))
     return tuple(actions)
+
+
+def about(title: str, who) -> str:
+    """``title · who``, unless the title already names them ("Call Ada Lovelace · Ada Lovelace")."""
+    name = str(who) if who is not None else ""
+    return f"{title} · {name}" if name and name not in title else title
 
 
 def snooze_until(choice: str, now: datetime | None = None) -> datetime:

@@ -127,11 +127,18 @@ def test_the_key_figures_compare_this_month_with_last_month_and_last_year(settin
         total=Decimal("200.00"), currency="EUR", ordered_at=now.replace(day=1, hour=0) - timedelta(minutes=1)
     )
     Order.objects.create(total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(year=2025, day=31))
+    Order.objects.create(total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(year=2025, day=3))
+    Order.objects.create(
+        total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(month=4, day=20, hour=23)
+    )
     kpis = dashboard.kpis(now)
     assert kpis.revenue_this_month == Decimal("300.00")
-    assert kpis.revenue_last_month == Decimal("200.00")
-    assert kpis.revenue_last_year == Decimal("150.00")
-    assert kpis.change_vs_last_month == pytest.approx(0.5)
+    assert kpis.revenue_last_month == Decimal("350.00")
+    assert kpis.revenue_last_year == Decimal("300.00")
+    # Changes compare with the same days (1st–20th): 150 on 20 April; 150 on 3 May 2025.
+    assert kpis.last_month_same_days == Decimal("150.00")
+    assert kpis.change_vs_last_month == pytest.approx(1.0)
+    assert kpis.last_year_same_days == Decimal("150.00")
     assert kpis.change_vs_last_year == pytest.approx(1.0)
     # Today's orders are added afresh on every call; the days before come from the cache.
     Order.objects.create(total=Decimal("1.00"), currency="EUR", ordered_at=now.replace(hour=10))
@@ -237,3 +244,30 @@ def test_the_demo_button_fills_an_empty_database_only(owner_client, monkeypatch)
 def test_only_the_owner_may_load_demo_data(assistant_client):
     assert assistant_client.post("/demo/").status_code == 403
     assert assistant_client.get("/demo/").status_code == 405
+
+
+def test_a_refresh_recomputes_the_cached_figures(settings):
+    settings.SOLOCRM_CURRENCY = "USD"
+    last_month = dashboard.month_start(timezone.localdate(), 1) + timedelta(days=2)
+    dashboard.kpis()  # caches last month: nothing yet
+    Order.objects.create(total=Decimal("80.00"), currency="USD", ordered_at=last_month)
+    assert dashboard.kpis().revenue_last_month == Decimal("0.00")
+    assert dashboard.kpis(refresh=True).revenue_last_month == Decimal("80.00")
+    assert dashboard.kpis().revenue_last_month == Decimal("80.00")
+
+
+def test_the_warmer_thread_refreshes_and_survives_a_failure(monkeypatch):
+    import threading
+
+    calls = []
+
+    def fake_kpis(refresh=False):
+        calls.append(refresh)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(dashboard, "kpis", fake_kpis)
+    monkeypatch.setattr(dashboard, "close_old_connections", lambda: None)
+    stop = threading.Event()
+    stop.set()  # one round, then stop
+    dashboard.start_figures_warmer(stop).join(timeout=10)
+    assert calls == [True]

@@ -79,6 +79,10 @@ class Command(BaseCommand):
         from django.core.exceptions import ImproperlyConfigured
 
         from solocrm.analytics import tasks
+        from solocrm.web.dashboard import start_figures_warmer
+
+        if not settings.SOLOCRM_JOBS_INLINE:  # inline jobs (tests, debugging): no background threads
+            start_figures_warmer()
 
         try:
             thread = tasks.start_daily_refresh()
