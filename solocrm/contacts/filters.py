@@ -46,6 +46,18 @@ def words(value: str | None, limit: int = 5) -> list[str]:
     return (value or "").split()[:limit]
 
 
+def every_word(value: str | None, *lookups: str) -> Q:
+    """A search box's condition: each word must match at least one of ``lookups``
+    (``"email__icontains"``…), so "ada acme" finds Ada at Acme."""
+    q = Q()
+    for word in words(value):
+        any_field = Q()
+        for lookup in lookups:
+            any_field |= Q(**{lookup: word})
+        q &= any_field
+    return q
+
+
 class ListFilter(FilterSchema):
     """Base of every list filter: blank means no filter, text must be storable, and
     ``apply`` filters then orders by one of ``orderings``."""
@@ -113,16 +125,14 @@ class ContactFilter(ListFilter):
     ordering: Literal["name", "-name", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__contains=word)
-                | Q(company__name__icontains=word)
-            )
-        return q
+        return every_word(
+            value,
+            "first_name__icontains",
+            "last_name__icontains",
+            "email__icontains",
+            "phone__contains",
+            "company__name__icontains",
+        )
 
     def filter_stage(self, value: str | None) -> Q:
         return Q(lifecycle_stage=value) if value else Q()
@@ -172,10 +182,7 @@ class CompanyFilter(ListFilter):
     ordering: Literal["name", "-name", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= Q(name__icontains=word) | Q(domain__icontains=word) | Q(industry__icontains=word)
-        return q
+        return every_word(value, "name__icontains", "domain__icontains", "industry__icontains")
 
     def filter_industry(self, value: str | None) -> Q:
         return Q(industry__icontains=value) if value else Q()
@@ -212,10 +219,7 @@ class InteractionFilter(ListFilter):
     ordering: Literal["-occurred", "occurred"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= Q(subject__icontains=word) | Q(body__icontains=word)
-        return q
+        return every_word(value, "subject__icontains", "body__icontains")
 
     def filter_contact(self, value: UUID | None) -> Q:
         return Q(contact__uuid=value) if value else Q()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
@@ -347,16 +347,7 @@ def get_attachment(request: HttpRequest, uuid: str):
 def download_attachment(request: HttpRequest, uuid: str):
     """The file itself, as a download."""
     attachment = access.get_for(request.user, Attachment, uuid)
-    try:
-        handle = attachments.path_of(attachment).open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachments.download_response(attachment)
 
 
 @router.delete("/attachments/{uuid}", response=responses({204: None}), tags=["attachments"])

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from pydantic import Field
 
-from solocrm.contacts.filters import ListFilter, date_range, words
+from solocrm.contacts.filters import ListFilter, date_range, every_word
 
 from .choices import OrderStatus, Priority, SalesChannel, StageKind, TaskKind
 from .models import Deal
@@ -45,10 +45,7 @@ class ProductFilter(ListFilter):
     ordering: Literal["name", "-name", "price", "-price", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= Q(name__icontains=word) | Q(sku__icontains=word)
-        return q
+        return every_word(value, "name__icontains", "sku__icontains")
 
     def filter_currency(self, value: str | None) -> Q:
         return Q(currency=value.upper()) if value else Q()
@@ -131,10 +128,7 @@ class TaskFilter(ListFilter):
     ordering: Literal["due", "-due", "-priority", "-done", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= Q(title__icontains=word) | Q(notes__icontains=word)
-        return q
+        return every_word(value, "title__icontains", "notes__icontains")
 
     def filter_when(self, value: str | None) -> Q:
         return bucket_q(value, timezone.now()) if value else Q()
@@ -215,16 +209,14 @@ class DealFilter(ListFilter):
     ) = None  # fmt: skip
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= (
-                Q(title__icontains=word)
-                | Q(contact__first_name__icontains=word)
-                | Q(contact__last_name__icontains=word)
-                | Q(contact__email__icontains=word)
-                | Q(company__name__icontains=word)
-            )
-        return q
+        return every_word(
+            value,
+            "title__icontains",
+            "contact__first_name__icontains",
+            "contact__last_name__icontains",
+            "contact__email__icontains",
+            "company__name__icontains",
+        )
 
     def filter_pipeline(self, value: UUID | None) -> Q:
         return Q(pipeline__uuid=value) if value else Q()

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from pydantic import Field
 
 from solocrm.contacts.choices import InteractionKind, LifecycleStage
-from solocrm.contacts.filters import ListFilter, words
+from solocrm.contacts.filters import ListFilter, every_word
 from solocrm.contacts.models import Company, Contact, Interaction
 from solocrm.contacts.services import (
     Conflict,
@@ -503,15 +503,9 @@ class LeadFilter(ListFilter):
     ordering: Literal["-created", "created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        q = Q()
-        for word in words(value):
-            q &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-            )
-        return q
+        return every_word(
+            value, "first_name__icontains", "last_name__icontains", "email__icontains", "phone__icontains"
+        )
 
     def filter_source(self, value: str | None) -> Q:
         return Q(source=value) if value is not None else Q()

@@ -12,7 +12,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from solocrm.web.dashboard import end_of_today
 from solocrm.web.today import (
     TodayAction,
     TodayContext,
@@ -25,14 +24,15 @@ from solocrm.web.today import (
 
 from .choices import Priority, QuoteStatus, TaskKind
 from .models import Deal, Quote, Task
+from .reminders import end_of_day
 
 # Base points per kind of item: what an owner would do first, all else equal (docs/today.md).
 BASE_OVERDUE_TASK = 60
-BASE_TASK_TODAY = 50
+BASE_TASK_TODAY = 58
 BASE_NEW_LEAD = 65
 BASE_QUOTE_EXPIRING = 55
-BASE_DEAL_LATE = 45
-BASE_DEAL_STALLED = 35
+BASE_DEAL_LATE = 55
+BASE_DEAL_STALLED = 42
 QUOTE_WARNING_DAYS = 3
 NEW_LEAD_DAYS = 7
 
@@ -78,7 +78,7 @@ def tasks_due(ctx: TodayContext):
             else _("Was due earlier today")
         )
         yield _task_item(task, BASE_OVERDUE_TASK + min(days, 10), reason)
-    for task in tasks.filter(due_at__gte=ctx.now, due_at__lt=end_of_today(ctx.now))[: ctx.limit]:
+    for task in tasks.filter(due_at__gte=ctx.now, due_at__lt=end_of_day(ctx.now))[: ctx.limit]:
         due = timezone.localtime(task.due_at)
         reason = (
             _("Due today")

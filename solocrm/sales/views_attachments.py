@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,18 +79,7 @@ def _upload(request: HttpRequest, owner: Deal | Contact) -> HttpResponse:
 
 def attachment_download(request: HttpRequest, public_id) -> HttpResponse:
     attachment = get_for(request.user, Attachment, public_id, Action.VIEW)
-    try:
-        handle = attachments.path_of(attachment).open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Even if a browser rendered it, a file from a customer may run nothing on our origin.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachments.download_response(attachment)
 
 
 def attachment_delete(request: HttpRequest, public_id) -> HttpResponse:

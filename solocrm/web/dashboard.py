@@ -1,61 +1,23 @@
-"""The task agenda (the tasks page) and the Today page's key figures, each one SQL aggregate."""
+"""The Today page's key figures, each one SQL aggregate, with the closed days cached."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from solocrm.sales.choices import REVENUE_STATUSES
-from solocrm.sales.models import Order, Task
+from solocrm.sales.models import Order
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Agenda:
-    """Open tasks in the buckets a person plans with: overdue, today, later, whenever."""
-
-    overdue: list[Task] = field(default_factory=list)
-    today: list[Task] = field(default_factory=list)
-    upcoming: list[Task] = field(default_factory=list)
-    no_date: list[Task] = field(default_factory=list)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.overdue or self.today or self.upcoming or self.no_date)
-
-
-def end_of_today(now: datetime | None = None) -> datetime:
-    """Midnight at the end of the current day in the active (the owner's) time zone."""
-    local = timezone.localtime(now or timezone.now())
-    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-
-
-def open_tasks() -> QuerySet[Task]:
-    return Task.objects.open().select_related("contact").order_by("due_at", "-priority", "id")
-
-
-def agenda(limit: int = 200, upcoming: bool = True) -> Agenda:
-    """Open tasks by bucket; each bucket is one query of at most ``limit`` rows."""
-    now, tomorrow = timezone.now(), end_of_today()
-    tasks = open_tasks()
-    result = Agenda(
-        overdue=list(tasks.filter(due_at__lt=now)[:limit]),
-        today=list(tasks.filter(due_at__gte=now, due_at__lt=tomorrow)[:limit]),
-    )
-    if upcoming:
-        result.upcoming = list(tasks.filter(due_at__gte=tomorrow)[:limit])
-        result.no_date = list(tasks.filter(due_at__isnull=True).order_by("-priority", "id")[:limit])
-    return result
 
 
 # --- the Today page's key figures ---------------------------------------------------------------

@@ -22,7 +22,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -94,7 +94,7 @@ def value_points(amount: Decimal | float | None, unit: float = 100.0) -> float:
     return min(30.0, 10.0 * math.log10(1.0 + float(amount) / unit))
 
 
-def collect(user=None, now: datetime | None = None, *, limit: int = 10, total: int = 25) -> list[TodayItem]:
+def collect(user=None, now: datetime | None = None, *, limit: int = 6, total: int = 30) -> list[TodayItem]:
     """Every provider's items, without the snoozed ones, best first (at most ``total``)."""
     from .models import TodaySnooze
 
@@ -130,7 +130,8 @@ def about(title: str, who) -> str:
 
 
 def snooze_until(choice: str, now: datetime | None = None) -> datetime:
-    """When a snoozed item comes back: "tomorrow" (9:00 local), "week" (in 7 days, 9:00)."""
-    local = timezone.localtime(now or timezone.now())
-    days = 7 if choice == "week" else 1
-    return (local + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+    """When a snoozed item comes back: "tomorrow" (9:00 local) or "week" (in 7 days, 9:00) —
+    the same moments as a snoozed task."""
+    from solocrm.sales.reminders import snooze_until as task_snooze_until
+
+    return task_snooze_until(choice, now or timezone.now())

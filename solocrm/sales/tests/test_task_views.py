@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from solocrm.contacts.models import Contact
 from solocrm.sales.models import Task
+from solocrm.sales.reminders import end_of_day
 from solocrm.sales.services import create_task
 from solocrm.users.models import AuditLog
-from solocrm.web.dashboard import end_of_today
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def agenda(db) -> dict[str, Task]:
     contact = Contact.objects.create(first_name="Ada", last_name="Lovelace")
     return {
         "overdue": create_task(title="overdue one", due_at=now - timedelta(days=1), contact=contact),
-        "today": create_task(title="today one", due_at=now + (end_of_today() - now) / 2),
+        "today": create_task(title="today one", due_at=now + (end_of_day(timezone.now()) - now) / 2),
         "upcoming": create_task(title="upcoming one", due_at=now + timedelta(days=3)),
         "no_date": create_task(title="someday one"),
     }

@@ -13,9 +13,9 @@ from django.utils import timezone
 from solocrm.contacts.models import Contact
 from solocrm.sales.models import Deal, Order, Task
 from solocrm.sales.pipeline import create_deal, default_pipeline
+from solocrm.sales.reminders import end_of_day
 from solocrm.sales.services import create_task
 from solocrm.web import dashboard, today
-from solocrm.web.dashboard import end_of_today
 from solocrm.web.models import TodaySnooze
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_overdue_tasks_come_before_todays_with_their_reason_and_a_done_button(as
     now = timezone.now()
     contact = Contact.objects.create(first_name="Ada", last_name="Lovelace", lifecycle_stage="customer")
     late = create_task(title="late task", due_at=now - timedelta(days=2), contact=contact)
-    create_task(title="todays task", due_at=now + (end_of_today() - now) / 2)
+    create_task(title="todays task", due_at=now + (end_of_day(timezone.now()) - now) / 2)
     create_task(title="next week task", due_at=now + timedelta(days=7))
     done = create_task(title="done task", due_at=now - timedelta(days=1))
     done.complete()

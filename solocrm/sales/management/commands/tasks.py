@@ -30,7 +30,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         agenda = sub.add_parser("today", help=_("Print today's ranked agenda, as on the Today page."))
         agenda.add_argument("--user", help=_("Whose snoozed items to leave out (default: show everything)."))
-        agenda.add_argument("--limit", type=int, default=25, help=_("At most this many items (default 25)."))
+        agenda.add_argument("--limit", type=int, default=30, help=_("At most this many items (default 30)."))
         agenda.add_argument("--json", action="store_true", help=_("Print the items as JSON lines."))
 
     def handle(self, *args, **options) -> None:
