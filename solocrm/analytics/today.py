@@ -42,7 +42,7 @@ def reorders_due(ctx: TodayContext):
         .annotate(gap=gap, since=since)
         .filter(since__gte=F("gap"), since__lte=F("gap") * REORDER_WINDOW)
         .select_related("contact")
-        .order_by(F("clv").desc(nulls_last=True))[: ctx.limit]
+        .order_by(F("clv").desc(nulls_last=True))[: ctx.take("reorder")]
     )
     for score in scores:
         product = (
@@ -69,7 +69,7 @@ def valuable_customers_at_risk(ctx: TodayContext):
     scores = (
         CustomerScore.objects.filter(churn_risk__gte=MIN_CHURN_RISK, value_at_risk__gt=0)
         .select_related("contact")
-        .order_by("-value_at_risk")[: ctx.limit]
+        .order_by("-value_at_risk")[: ctx.take("at_risk")]
     )
     for score in scores:
         yield TodayItem(

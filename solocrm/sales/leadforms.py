@@ -78,7 +78,6 @@ FIELD_MAX_LENGTHS = {
     LeadFormField.MESSAGE: 5000,
 }
 CONTACT_FIELDS = ("first_name", "last_name", "title")  # answers copied onto the contact as they are
-MAX_OTHER = 20  # other e-mails / phones kept per contact (as the importer does)
 
 # A form token is valid from 2 seconds (people need longer to fill a form; scripts do not) to
 # a day after the page was shown (a tab left open overnight still works the next morning).
@@ -332,30 +331,21 @@ def _new_contact(form: LeadForm, answers: dict[str, str], consent: bool) -> Cont
     return create_contact(data, via=_("form “%(form)s”") % {"form": form.name})
 
 
-def _also(values: list[str], primary: str, value: str) -> list[str] | None:
-    """``values`` plus ``value`` when it is new; None when nothing changes."""
-    if not value or value == primary or value in values or len(values) >= MAX_OTHER:
-        return None
-    return [*values, value]
-
-
-def _fill_in(contact: Contact, form: LeadForm, answers: dict[str, str], consent: bool) -> Contact:
-    """Add what the submission knows and the contact does not. Nothing filled in is ever
-    replaced: anybody can type anybody's e-mail address into a public form."""
+def _fill_in(
+    contact: Contact, form: LeadForm, answers: dict[str, str], consent: bool, *, by_email: bool
+) -> Contact:
+    """Add the harmless details the contact lacks (names, job title, source). Anybody can type
+    anybody's e-mail address or phone number into a public form, so a submission never writes a
+    known contact's e-mail, phone, other addresses or company — a stranger could otherwise
+    redirect the next quote to themselves; those answers stay on the submission and the timeline
+    for the owner to apply. Consent is recorded only when the contact was found by the e-mail
+    address it is about."""
     data: dict[str, Any] = {
         n: answers[n] for n in CONTACT_FIELDS if answers.get(n) and not getattr(contact, n)
     }
-    for field, others in (("email", "other_emails"), ("phone", "other_phones")):
-        value = answers.get(field, "")
-        if value and not getattr(contact, field):
-            data[field] = value
-        elif (more := _also(list(getattr(contact, others)), getattr(contact, field), value)) is not None:
-            data[others] = more
-    if answers.get("company") and contact.company_id is None:
-        data["company"] = _company(answers["company"])
     if form.source and not contact.source:
         data["source"] = form.source
-    if consent and not contact.email_consent:
+    if consent and by_email and not contact.email_consent:
         data.update(email_consent=True, email_consent_source=_consent_source(form))
     return update_contact(contact, data, via=_("form “%(form)s”") % {"form": form.name})
 
@@ -393,7 +383,8 @@ def submit_lead_form(
         if contact is None:
             contact = _new_contact(form, answers, consent)
         else:
-            contact = _fill_in(contact, form, answers, consent)
+            by_email = bool(answers.get("email")) and contact.email == answers["email"]
+            contact = _fill_in(contact, form, answers, consent, by_email=by_email)
         submission = FormSubmission.objects.create(
             form=form,
             contact=contact,
@@ -541,14 +532,18 @@ def _arrived_since(since: datetime) -> QuerySet[Contact]:
     return with_response_times(recent).filter(arrived_at__gte=since)
 
 
-def leads_waiting_for_reply(limit: int = 20, *, days: int = 30, now: datetime | None = None) -> list[Contact]:
+def leads_waiting_for_reply(
+    limit: int = 20, *, days: int = 30, now: datetime | None = None, newest_first: bool = False
+) -> list[Contact]:
     """Leads that arrived in the last ``days`` days and got no e-mail, call or meeting since,
-    the longest waiting first (for the Today page). Each has ``arrived_at``."""
+    the longest waiting first, or the freshest (the Today page: a reply within the hour wins
+    the most leads). Each has ``arrived_at``."""
     since = (now or timezone.now()) - timedelta(days=days)
     waiting = _arrived_since(since).filter(
         lifecycle_stage=LifecycleStage.LEAD, first_response_at__isnull=True
     )
-    return list(waiting.order_by("arrived_at", "id")[:limit])
+    order = ("-arrived_at", "-id") if newest_first else ("arrived_at", "id")
+    return list(waiting.order_by(*order)[:limit])
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def create_deal(data: dict[str, Any], *, actor=None) -> Deal:
         data.setdefault("company", contact.company)
         data["source"] = data.get("source") or contact.source
     last = Deal.objects.filter(stage=stage).order_by("-position").values_list("position", flat=True).first()
-    deal = Deal(pipeline=pipeline, stage=stage, position=(last or 0) + 1, owner=_user(actor), **data)
+    owner = data.pop("owner", None) or _user(actor)
+    deal = Deal(pipeline=pipeline, stage=stage, position=(last or 0) + 1, owner=owner, **data)
     if stage.kind != StageKind.OPEN:
         raise StageError(_("A new deal starts in an open stage."))
     save_validated(deal)
@@ -149,31 +150,55 @@ def move_deal(
     closed deal back to an open stage reopens it (its order, if any, stays: money was received)."""
     if stage.pipeline_id != deal.pipeline_id:
         raise StageError(_("That stage belongs to another pipeline."))
-    if stage.kind == StageKind.LOST and lost_reason not in LostReason.values:
+    # Locked and read afresh: a double click on "Won" (or a drop while the customer accepts the
+    # quote) must see the first move's order, not create a second.
+    _refresh_locked(deal)
+    previous = deal.stage
+    changes_stage = previous.pk != stage.pk
+    if changes_stage and stage.kind == StageKind.LOST and lost_reason not in LostReason.values:
         raise StageError(_("Say why the deal was lost."))
     when = when or timezone.now()
-    previous = deal.stage
     if position is not None:
         deal.position = position
-    if previous.pk != stage.pk:
+    if changes_stage:
         DealStageChange.objects.create(
             deal=deal, from_stage=previous, to_stage=stage, changed_at=when, changed_by=_user(actor)
         )
         deal.stage = stage
         deal.stage_entered_at = when
         deal.last_activity_at = when
-    deal.closed_at = None if stage.kind == StageKind.OPEN else (deal.closed_at or when)
-    if stage.kind != StageKind.LOST:
-        lost_reason, lost_note = "", ""
-    deal.lost_reason, deal.lost_note = lost_reason, lost_note[:300]
+        # Closed when it entered this kind of stage: won → lost closes it again, today.
+        if stage.kind == StageKind.OPEN:
+            deal.closed_at = None
+        elif previous.kind != stage.kind or deal.closed_at is None:
+            deal.closed_at = when
+        if stage.kind == StageKind.LOST:
+            deal.lost_reason, deal.lost_note = lost_reason, lost_note[:300]
+        else:
+            deal.lost_reason, deal.lost_note = "", ""
     deal.save()
     if stage.kind == StageKind.WON and deal.order_id is None:
         _create_order(deal, when)
-    if previous.pk != stage.pk:
+    if changes_stage:
         AuditLog.record(
             actor, "deal.move", deal, summary=deal.title, changes={"stage": [previous.name, stage.name]}
         )
     return deal
+
+
+def _refresh_locked(deal: Deal) -> None:
+    """Re-read the deal's row under a lock (PostgreSQL; SQLite runs writers one at a time)."""
+    fresh = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    for field in (
+        "stage",
+        "stage_entered_at",
+        "last_activity_at",
+        "closed_at",
+        "order_id",
+        "lost_reason",
+        "lost_note",
+    ):
+        setattr(deal, field, getattr(fresh, field))
 
 
 def win_deal(deal: Deal, *, actor=None, when: datetime | None = None) -> Order:
@@ -518,6 +543,7 @@ def duration_days(value: Any) -> float | None:
 
 # --- the board ------------------------------------------------------------------------------------
 
+PERCENT = Decimal("0.01")
 BOARD_CARDS = 40  # cards per column (keeps the board under ~100 ms at 5,000 deals); the rest: the list
 BOARD_CLOSED_DAYS = 30  # won and lost columns show the deals closed this recently
 
@@ -525,8 +551,10 @@ BOARD_CLOSED_DAYS = 30  # won and lost columns show the deals closed this recent
 def weighted_amount() -> ExpressionWrapper:
     """amount × stage probability / 100 of a deal, in SQL (a new expression each time: Django
     resolves expressions in place, so one instance must not serve two queries)."""
+    # × 0.01 rather than / 100: SQLite stores whole amounts as integers, and 1001 * 25 / 100
+    # would be integer division (250, not 250.25).
     return ExpressionWrapper(
-        F("amount") * F("stage__probability") / 100,
+        F("amount") * F("stage__probability") * Value(PERCENT),
         output_field=DecimalField(max_digits=20, decimal_places=4),
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -93,7 +94,7 @@ def new_leads(ctx: TodayContext):
     from .leadforms import leads_waiting_for_reply
 
     # "New" leads: arrived (first form submission, else created) in the last week.
-    for lead in leads_waiting_for_reply(ctx.limit, days=NEW_LEAD_DAYS, now=ctx.now):
+    for lead in leads_waiting_for_reply(ctx.take("lead"), days=NEW_LEAD_DAYS, now=ctx.now, newest_first=True):
         hours = max(0, int((ctx.now - lead.arrived_at).total_seconds() // 3600))
         reason = (
             ngettext("Waiting %(n)d hour for a first reply", "Waiting %(n)d hours for a first reply", hours)
@@ -124,7 +125,7 @@ def stalled_deals(ctx: TodayContext):
     deals = (
         Deal.objects.stalled(ctx.now)
         .select_related("stage", "contact")
-        .order_by("expected_close", "last_activity_at")[: ctx.limit]
+        .order_by(F("expected_close").asc(nulls_last=True), "last_activity_at")[: ctx.take("deal")]
     )
     for deal in deals:
         late = deal.expected_close is not None and deal.expected_close < ctx.today
@@ -163,7 +164,7 @@ def expiring_quotes(ctx: TodayContext):
     quotes = (
         Quote.objects.filter(status=QuoteStatus.SENT, valid_until__gte=ctx.today, valid_until__lte=soon)
         .select_related("contact")
-        .order_by("valid_until", "id")[: ctx.limit]
+        .order_by("valid_until", "id")[: ctx.take("quote")]
     )
     for quote in quotes:
         days = (quote.valid_until - ctx.today).days

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from solocrm.sales.choices import REVENUE_STATUSES
@@ -34,8 +34,8 @@ class Kpis:
     revenue_this_month: Decimal
     revenue_last_month: Decimal
     revenue_last_year: Decimal  # the same month a year ago
-    # The same days (1st to today's day of the month) of last month and of a year ago: what
-    # the changes compare with, so that the 10th is not measured against a whole month.
+    # The same part of last month and of the month a year ago (from the 1st to this day and
+    # hour): what the changes compare with, so that the 10th is not measured against a whole month.
     last_month_same_days: Decimal
     last_year_same_days: Decimal
     weighted_pipeline: Decimal
@@ -114,6 +114,7 @@ def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     """Revenue this month against last month and a year ago, in the main currency (orders in
     other currencies are not converted), the weighted pipeline, the win rate, new customers."""
     from solocrm.sales.models import Deal
+    from solocrm.sales.pipeline import weighted_amount
 
     now = now or timezone.now()
     today, currency = timezone.localdate(now), settings.SOLOCRM_CURRENCY
@@ -121,25 +122,26 @@ def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     year_ago, year_ago_end = month_start(today, 12), month_start(today, 11)
     midnight = max(this, timezone.make_aware(datetime.combine(today, time())))
     revenue, new_customers = _month_so_far(this, midnight, now, currency, refresh)
-    pipeline = (
-        Deal.objects.open()
-        .filter(currency=currency)
-        .aggregate(weighted=Sum(F("amount") * F("stage__probability") / 100), count=Count("id"))
+    pipeline = Deal.objects.open().aggregate(
+        weighted=Sum(weighted_amount(), filter=Q(currency=currency)), count=Count("id")
     )
     closed = Deal.objects.filter(closed_at__gte=now - timedelta(days=90)).aggregate(
         won=Count("id", filter=Q(stage__kind="won")), lost=Count("id", filter=Q(stage__kind="lost"))
     )
     decided = closed["won"] + closed["lost"]
-    days = timedelta(days=today.day)
+    # The same stretch of the month (to the hour) a month and a year ago: on the 1st at 8:00,
+    # eight hours against eight hours, not against a whole day.
+    hours = int((now - this).total_seconds() // 3600)
+    so_far = timedelta(hours=hours)
     return Kpis(
         last_month_same_days=_cached(
-            f"kpi:{currency}:{last.date()}:{today.day}",
-            lambda: revenue_between(last, min(last + days, this), currency),
+            f"kpi:{currency}:{last.date()}:{hours}h",
+            lambda: revenue_between(last, min(last + so_far, this), currency),
             refresh,
         ),
         last_year_same_days=_cached(
-            f"kpi:{currency}:{year_ago.date()}:{today.day}",
-            lambda: revenue_between(year_ago, min(year_ago + days, year_ago_end), currency),
+            f"kpi:{currency}:{year_ago.date()}:{hours}h",
+            lambda: revenue_between(year_ago, min(year_ago + so_far, year_ago_end), currency),
             refresh,
         ),
         currency=currency,

@@ -8,10 +8,11 @@ campaigns) adds its items without editing the page::
 
     @provider("tickets")
     def tickets_near_sla(ctx):
-        for ticket in Ticket.objects.near_sla(ctx.now)[: ctx.limit]:
+        for ticket in Ticket.objects.near_sla(ctx.now)[: ctx.take("ticket")]:
             yield TodayItem(key=f"ticket:{ticket.uuid}", kind="ticket", title=..., reason=..., score=...)
 
-Every provider runs a bounded number of queries (it gets ``ctx.limit``) so the page costs the
+Every provider runs a bounded number of queries (it fetches ``ctx.take(kind)`` rows: the limit
+plus the items of that kind the user snoozed) so the page costs the
 same with 20,000 tasks as with 20. Scores are "attention points" on one scale (see
 docs/today.md): a base per kind of item, plus urgency, plus the money at stake.
 """
@@ -61,11 +62,17 @@ class TodayItem:
 class TodayContext:
     now: datetime
     user: object = None
-    limit: int = 10  # at most this many items per provider
+    limit: int = 6  # at most this many items per provider
+    hidden: set[str] = field(default_factory=set)  # keys this user snoozed
     today: date = field(init=False)
 
     def __post_init__(self) -> None:
         self.today = timezone.localdate(self.now)
+
+    def take(self, kind: str) -> int:
+        """How many rows of ``kind`` to fetch: the limit plus the snoozed ones, which are
+        dropped afterwards, so that snoozing six deals shows the seventh."""
+        return self.limit + sum(1 for key in self.hidden if key.startswith(f"{kind}:"))
 
 
 Provider = Callable[[TodayContext], Iterable[TodayItem]]
@@ -98,8 +105,9 @@ def collect(user=None, now: datetime | None = None, *, limit: int = 6, total: in
     """Every provider's items, without the snoozed ones, best first (at most ``total``)."""
     from .models import TodaySnooze
 
-    ctx = TodayContext(now=now or timezone.now(), user=user, limit=limit)
-    hidden = TodaySnooze.hidden_keys(user, ctx.now)
+    now = now or timezone.now()
+    hidden = TodaySnooze.hidden_keys(user, now)
+    ctx = TodayContext(now=now, user=user, limit=limit, hidden=hidden)
     items: list[TodayItem] = []
     for name, func in _providers.items():
         try:

@@ -113,7 +113,17 @@ def test_a_phone_match_finds_the_contact_and_keeps_its_email(lead_form):
     submission = _submit(lead_form, email="grace@home.example", phone="+12025550143")
     known.refresh_from_db()
     assert submission.contact == known
-    assert (known.email, known.other_emails) == ("grace@navy.mil", ["grace@home.example"])
+    assert (known.email, known.other_emails) == ("grace@navy.mil", [])
+    assert submission.data["email"] == "grace@home.example"  # kept for the owner to apply
+
+
+def test_a_stranger_cannot_give_a_known_contact_their_own_address_or_consent(lead_form):
+    """Matched by phone, a contact with no e-mail must not get the visitor's: the next quote
+    would go to them."""
+    known = Contact.objects.create(first_name="Grace", phone="+12025550143")
+    _submit(lead_form, email="mallory@evil.test", phone="+12025550143", consent=True)
+    known.refresh_from_db()
+    assert (known.email, known.other_emails, known.email_consent) == ("", [], False)
 
 
 def test_an_email_match_wins_over_a_phone_match(lead_form):

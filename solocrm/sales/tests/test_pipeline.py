@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from solocrm.contacts.choices import LifecycleStage
 from solocrm.contacts.models import Contact
@@ -324,3 +325,47 @@ def test_the_average_days_in_each_stage_is_computed_over_all_visits(deal):
     assert averages[stages["New lead"]] == {"days": pytest.approx(3.0), "visits": 2}
     assert averages[stages["Qualified"]] == {"days": pytest.approx(5.0), "visits": 2}
     assert stages["Won"] not in averages
+
+
+def test_a_new_deal_may_name_its_owner(owner, assistant):
+    from solocrm.sales.pipeline import create_deal
+
+    assert create_deal({"title": "Logo", "owner": assistant}, actor=owner).owner == assistant
+    assert create_deal({"title": "Flyer"}, actor=owner).owner == owner
+
+
+def test_weighted_sums_keep_the_cents_on_every_database():
+    from solocrm.sales.pipeline import create_deal, weighted_amount
+
+    stage = default_pipeline().stages.get(probability=25)
+    create_deal({"title": "Odd", "amount": Decimal("1001"), "stage": stage})
+    create_deal({"title": "Tiny", "amount": Decimal("1"), "stage": default_pipeline().stages.first()})
+    total = Deal.objects.aggregate(w=Sum(weighted_amount()))["w"]
+    assert Decimal(total).quantize(Decimal("0.01")) == Decimal("250.35")
+
+
+def test_won_then_lost_is_closed_again_when_it_was_lost(deal):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - timedelta(days=200)
+    deal.mark_won(when=long_ago)
+    lose_deal(deal, LostReason.NO_BUDGET)
+    deal.refresh_from_db()
+    assert deal.closed_at > long_ago + timedelta(days=199)
+    assert deal.lost_reason == LostReason.NO_BUDGET
+
+
+def test_a_lost_card_can_be_reordered_without_giving_its_reason_again(deal):
+    lose_deal(deal, LostReason.PRICE, "too dear")
+    move_deal(deal, deal.stage, position=0.5)
+    deal.refresh_from_db()
+    assert (deal.position, deal.lost_reason, deal.lost_note) == (0.5, LostReason.PRICE, "too dear")
+
+
+def test_winning_twice_from_a_stale_copy_makes_one_order(deal):
+    stale = Deal.objects.get(pk=deal.pk)
+    deal.mark_won()
+    stale.mark_won()
+    assert Order.objects.count() == 1

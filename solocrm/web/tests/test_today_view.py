@@ -129,13 +129,14 @@ def test_the_key_figures_compare_this_month_with_last_month_and_last_year(settin
     Order.objects.create(total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(year=2025, day=31))
     Order.objects.create(total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(year=2025, day=3))
     Order.objects.create(
-        total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(month=4, day=20, hour=23)
+        total=Decimal("150.00"), currency="EUR", ordered_at=now.replace(month=4, day=20, hour=9)
     )
     kpis = dashboard.kpis(now)
     assert kpis.revenue_this_month == Decimal("300.00")
     assert kpis.revenue_last_month == Decimal("350.00")
     assert kpis.revenue_last_year == Decimal("300.00")
-    # Changes compare with the same days (1st–20th): 150 on 20 April; 150 on 3 May 2025.
+    # Changes compare with the same stretch (1st to the 20th, 15:00): 150 on 20 April at 9:00,
+    # 150 on 3 May 2025; the order of 30 April does not count.
     assert kpis.last_month_same_days == Decimal("150.00")
     assert kpis.change_vs_last_month == pytest.approx(1.0)
     assert kpis.last_year_same_days == Decimal("150.00")
@@ -271,3 +272,22 @@ def test_the_warmer_thread_refreshes_and_survives_a_failure(monkeypatch):
     stop.set()  # one round, then stop
     dashboard.start_figures_warmer(stop).join(timeout=10)
     assert calls == [True]
+
+
+def test_snoozed_deals_make_room_for_the_next_ones(owner_client, owner):
+    deals = [create_deal({"title": f"quiet {n}", "amount": Decimal(1000 + n)}) for n in range(8)]
+    Deal.objects.update(last_activity_at=timezone.now() - timedelta(days=30))
+    for deal in deals[1:8]:
+        TodaySnooze.hide(owner, f"deal:{deal.uuid}", timezone.now() + timedelta(days=1))
+    keys = [item.key for item in owner_client.get(HOME).context["items"] if item.kind == "deal"]
+    assert keys == [f"deal:{deals[0].uuid}"]
+
+
+def test_a_deal_past_its_close_date_is_not_crowded_out_by_undated_quiet_ones(owner_client):
+    for n in range(8):
+        create_deal({"title": f"undated {n}", "amount": Decimal(100)})
+    late = create_deal({"title": "late", "amount": Decimal(50000)})
+    Deal.objects.update(last_activity_at=timezone.now() - timedelta(days=30))
+    Deal.objects.filter(pk=late.pk).update(expected_close=timezone.localdate() - timedelta(days=2))
+    items = owner_client.get(HOME).context["items"]
+    assert items[0].key == f"deal:{late.uuid}" and "Expected to close 2 days ago" in items[0].reason
