@@ -178,6 +178,9 @@ class Task(PublicModel):
     # "Every <recur_every> <recur_unit>": completing the task creates the next one.
     recur_every = models.PositiveSmallIntegerField(_("repeat every"), null=True, blank=True)
     recur_unit = models.CharField(_("repeat unit"), max_length=10, choices=RecurrenceUnit.choices, blank=True)
+    # The day of the month a monthly repeat keeps to (31: the month's last day), so that a task
+    # on the 30th comes back on the 30th after February, not on the 28th ever after.
+    recur_day = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     snoozed_count = models.PositiveSmallIntegerField(_("times snoozed"), default=0)
 
     objects = TaskQuerySet.as_manager()

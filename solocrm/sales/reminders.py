@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -16,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -71,21 +73,31 @@ def _is_last_day(day: date) -> bool:
     return day.day == calendar.monthrange(day.year, day.month)[1]
 
 
-def add_interval(day: date, every: int, unit: str) -> date:
-    """``day`` plus ``every`` days, weeks or months. A month step lands on the same day of the
-    month, or on the month's last day when it is shorter (31 Jan + 1 month = 28/29 Feb), and a
-    task on the last day of its month stays on the last day (28 Feb + 1 month = 31 Mar), so a
-    "month end" task does not drift to the 28th."""
+def add_interval(day: date, every: int, unit: str, anchor: int | None = None) -> date:
+    """``day`` plus ``every`` days, weeks or months. A month step lands on the ``anchor`` day of
+    the month (default: ``day``'s), or on the month's last day when the month is shorter: a task
+    anchored on the 30th goes 30 Jan → 28 Feb → 30 Mar, and one anchored on the 31st stays on
+    each month's last day."""
     if unit == RecurrenceUnit.DAY:
         return day + timedelta(days=every)
     if unit == RecurrenceUnit.WEEK:
         return day + timedelta(weeks=every)
     if unit == RecurrenceUnit.MONTH:
         moved = day + relativedelta(months=every)
-        if _is_last_day(day):
-            moved = moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
-        return moved
+        last = calendar.monthrange(moved.year, moved.month)[1]
+        return moved.replace(day=min(anchor or day.day, last))
     raise ValueError(_("Unknown repeat unit “%(unit)s”.") % {"unit": unit})
+
+
+def month_anchor(task: Task) -> int | None:
+    """The day of the month a monthly repeating task keeps to: its own, once set; else its due
+    date's (the last day of a month counts as 31, "month end")."""
+    if task.recur_unit != RecurrenceUnit.MONTH or task.due_at is None:
+        return None
+    if task.recur_day:
+        return task.recur_day
+    day = timezone.localtime(task.due_at, local_zone()).date()
+    return 31 if _is_last_day(day) else day.day
 
 
 def next_due(task: Task, now: datetime) -> datetime:
@@ -98,9 +110,10 @@ def next_due(task: Task, now: datetime) -> datetime:
     if task.due_at is None:
         return due_on(add_interval(today, every, unit))
     local = timezone.localtime(task.due_at, local_zone())
-    candidate = local_moment(add_interval(local.date(), every, unit), local.time())
+    anchor = month_anchor(task)
+    candidate = local_moment(add_interval(local.date(), every, unit, anchor), local.time())
     if candidate <= now:
-        candidate = local_moment(add_interval(today, every, unit), local.time())
+        candidate = local_moment(add_interval(today, every, unit, anchor), local.time())
     return candidate
 
 
@@ -260,15 +273,25 @@ def digest_recipients(now: datetime) -> QuerySet:
     )
 
 
-def due_digests(now: datetime) -> list[tuple[int, date]]:
-    """Claim every digest that is due at ``now``; returns (user id, local day) for each claimed
-    one. The claim is a conditional UPDATE, so two workers (or a restart in the same minute)
-    never claim the same digest twice; a user without a role is skipped, unclaimed."""
+def due_digests(now: datetime, queue: Callable[[int, date], object] | None = None) -> list[tuple[int, date]]:
+    """Claim every digest that is due at ``now`` and hand each to ``queue`` (user id, local
+    day) in the same transaction as its claim, so a failure to queue leaves it unclaimed for the
+    next minute rather than lost. The claim is a conditional UPDATE, so two workers (or a
+    restart in the same minute) never claim the same digest twice; a user without a role is
+    skipped, unclaimed. Returns what was claimed."""
     day = timezone.localtime(now, local_zone()).date()
     claimed = []
     for user in digest_recipients(now):
-        if role_of(user) is not None and claim_digest(user, day):
-            claimed.append((user.pk, day))
+        if role_of(user) is None:
+            continue
+        try:
+            with transaction.atomic():
+                if claim_digest(user, day):
+                    if queue is not None:
+                        queue(user.pk, day)
+                    claimed.append((user.pk, day))
+        except Exception:  # one user's problem must not hold up the others' digests
+            log.exception("queueing the digest of user %s failed", user.pk)
     return claimed
 
 

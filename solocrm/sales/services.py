@@ -221,6 +221,7 @@ def _normalise(task: Task) -> None:
         task.contact = task.deal.contact
     if task.company is None:
         task.company = task.contact.company if task.contact else getattr(task.deal, "company", None)
+    task.recur_day = reminders.month_anchor(task)
 
 
 @transaction.atomic
@@ -249,6 +250,8 @@ def update_task(task: Task, data: dict[str, Any], *, actor=None, now: datetime |
     if "contact" in data and "company" not in data:
         data["company"] = data["contact"].company if data["contact"] else None
     changes = apply_changes(task, data)
+    if "due_at" in changes or "recur_unit" in changes:
+        task.recur_day = None  # a new due date sets a new day of the month to repeat on
     _normalise(task)
     save_validated(task)
     task.next_occurrence = None
@@ -267,6 +270,7 @@ def _complete(task: Task, actor, now: datetime) -> Task | None:
     """Mark done with a conditional UPDATE, so of two clicks (or two processes) only one
     completes the task and only that one creates the next occurrence. Returns it, or None."""
     claimed = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=now, updated_at=now)
+    task.completed_now = bool(claimed)
     if not claimed:
         task.refresh_from_db(fields=["done_at", "updated_at"])
         return None
@@ -290,6 +294,7 @@ def _repeat(task: Task, actor, now: datetime) -> Task:
         **{f: getattr(task, f) for f in ("priority", "kind", "contact", "company", "deal", "assignee")},
         recur_every=task.recur_every,
         recur_unit=task.recur_unit,
+        recur_day=task.recur_day,
         created_by=task.created_by,
     )
     save_validated(following)
@@ -308,7 +313,7 @@ def complete_task(task: Task, actor=None, *, now: datetime | None = None) -> Tas
     """Mark a task done (a second call, even a concurrent one, changes nothing). Returns the
     next occurrence when the task repeats, else None."""
     following = _complete(task, actor, now or timezone.now())
-    if task.done_at is not None:
+    if task.completed_now:  # the losing one of two clicks has nothing to record
         AuditLog.record(actor, "task.complete", task, summary=task.title)
     task.next_occurrence = following
     return following

@@ -66,11 +66,15 @@ def tick(now: datetime | None = None) -> TickReport:
 
     now = now or timezone.now()
     report = TickReport()
-    beat(now)
     try:
-        for user_id, day in reminders.due_digests(now):
-            send_daily_digest.enqueue(user_id, day.isoformat())
-            report.digests += 1
+        beat(now)
+    except OSError:  # an unwritable data directory must not stop the digests
+        log.exception("could not write the worker's heartbeat")
+    try:
+        queued = reminders.due_digests(
+            now, lambda user_id, day: send_daily_digest.enqueue(user_id, day.isoformat())
+        )
+        report.digests = len(queued)
     except Exception:  # the analytics refresh below must still get its turn
         log.exception("queueing the daily digests failed")
     try:

@@ -30,7 +30,7 @@ def at(*args) -> datetime:
     ("day", "every", "unit", "expected"),
     [
         (date(2031, 1, 31), 1, "month", date(2031, 2, 28)),
-        (date(2031, 2, 28), 1, "month", date(2031, 3, 31)),  # a month-end task stays at the end
+        (date(2031, 2, 28), 1, "month", date(2031, 3, 28)),  # no anchor given: the same day
         (date(2032, 1, 31), 1, "month", date(2032, 2, 29)),  # leap year
         (date(2032, 2, 29), 12, "month", date(2033, 2, 28)),
         (date(2031, 1, 15), 1, "month", date(2031, 2, 15)),
@@ -42,6 +42,27 @@ def at(*args) -> datetime:
 )
 def test_intervals_land_on_real_days(day, every, unit, expected):
     assert reminders.add_interval(day, every, unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (date(2031, 1, 30), [date(2031, 2, 28), date(2031, 3, 30), date(2031, 4, 30), date(2031, 5, 30)]),
+        (date(2031, 1, 31), [date(2031, 2, 28), date(2031, 3, 31), date(2031, 4, 30), date(2031, 5, 31)]),
+        (date(2031, 4, 30), [date(2031, 5, 31), date(2031, 6, 30), date(2031, 7, 31), date(2031, 8, 31)]),
+    ],
+)
+def test_a_monthly_chain_keeps_its_day_of_the_month(settings, first, expected):
+    """30 Jan stays on the 30th after February; a month-end task (31 Jan, 30 Apr) stays at the
+    end of each month."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    task = Task(due_at=at(first.year, first.month, first.day, 9), recur_every=1, recur_unit="month")
+    task.recur_day = reminders.month_anchor(task)
+    days = []
+    for _ in expected:
+        task.due_at = reminders.next_due(task, now=at(first.year, 1, 1, 8))
+        days.append(task.due_at.astimezone(BERLIN).date())
+    assert days == expected
 
 
 def test_the_next_occurrence_keeps_the_local_time_across_a_dst_change():

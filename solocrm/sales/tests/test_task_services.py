@@ -218,3 +218,28 @@ def test_a_future_meeting_does_not_push_the_deal_activity_ahead(ada):
     services.log_activity(kind="meeting", deal=deal, occurred_at=later)
     deal.refresh_from_db()
     assert deal.last_activity_at < later - timedelta(days=4)
+
+
+def test_a_monthly_task_on_the_30th_comes_back_on_the_30th_after_february(settings):
+    settings.TIME_ZONE = "UTC"
+    task = services.create_task(
+        title="Invoice",
+        due_at=datetime(2031, 1, 30, 9, tzinfo=ZoneInfo("UTC")),
+        recur_every=1,
+        recur_unit="month",
+    )
+    days = []
+    for _ in range(3):
+        services.update_task(task, {"done": True}, now=datetime(2031, 1, 2, tzinfo=ZoneInfo("UTC")))
+        task = task.next_occurrence
+        days.append(task.due_at.date().isoformat())
+    assert days == ["2031-02-28", "2031-03-30", "2031-04-30"]
+    task.refresh_from_db()
+    assert task.recur_day == 30
+
+
+def test_a_second_click_on_done_writes_no_second_audit_entry():
+    task = services.create_task(title="Call back")
+    services.complete_task(task)
+    services.complete_task(Task.objects.get(pk=task.pk))
+    assert AuditLog.objects.filter(action="task.complete", object_uuid=task.uuid).count() == 1
