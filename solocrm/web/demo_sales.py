@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
@@ -63,6 +64,7 @@ class SalesDemo:
     def _deal(self, contact: Contact, stage: Stage, created: datetime, amount: Decimal, **extra) -> Deal:
         product = self.rng.choice(self.services) if self.services else None
         title = product.name if product else _("Project")
+        currency = extra.pop("currency", None) or (product.currency if product else settings.SOLOCRM_CURRENCY)
         return Deal(
             uuid=self.uuid(),
             title=(f"{title} · {contact.company.name}" if contact.company_id else title)[:200],
@@ -71,7 +73,7 @@ class SalesDemo:
             contact=contact,
             company=contact.company if contact.company_id else None,
             amount=amount.quantize(CENT),
-            currency=product.currency if product else "USD",
+            currency=currency,
             source=contact.source or self.rng.choice(LEAD_SOURCES),
             owner=self.user,
             position=float(self.rng.randint(1, 10_000)),
@@ -85,6 +87,8 @@ class SalesDemo:
     ) -> list[DealStageChange]:
         """Stage changes from ``start`` to ``finish`` through ``path`` at random intervals."""
         moments = sorted(start + (finish - start) * self.rng.random() for _ in path[1:])
+        if moments and path[-1].kind != StageKind.OPEN:
+            moments[-1] = finish  # a deal is closed the moment it enters Won or Lost
         changes = [DealStageChange(deal=deal, from_stage=None, to_stage=path[0], changed_at=start)]
         for previous, stage, moment in zip(path, path[1:], moments, strict=False):
             changes.append(DealStageChange(deal=deal, from_stage=previous, to_stage=stage, changed_at=moment))
@@ -116,7 +120,15 @@ class SalesDemo:
         for order in orders:
             closed = order.ordered_at
             created = closed - timedelta(days=self.rng.randint(7, 75))
-            deal = self._deal(order.contact, won, created, order.total, closed_at=closed, order=order)
+            deal = self._deal(
+                order.contact,
+                won,
+                created,
+                order.total,
+                closed_at=closed,
+                order=order,
+                currency=order.currency,
+            )
             deal.created_at, deal.last_activity_at = created, closed
             path = [*self.open_stages[: self.rng.randint(2, len(self.open_stages))], won]
             changes += self._history(deal, path, created, closed)
@@ -174,37 +186,39 @@ class SalesDemo:
     # -- quotes and tasks --------------------------------------------------------------------
 
     def _quotes(self, deals: list[Deal]) -> None:
-        year = self.end.year
-        start = NumberSequence.objects.filter(key=f"Q-{year}").aggregate(m=Max("last"))["m"] or 0
+        """A sent quote per deal, issued when the deal entered its current stage (so never
+        before the deal existed), numbered in the series of its year."""
+        last: dict[int, int] = {}
         quotes, lines = [], []
-        for number, deal in enumerate(deals, start=start + 1):
-            issued = (self.end - timedelta(days=self.rng.randint(1, 28))).date()
+        for deal in deals:
+            issued = deal.stage_entered_at.date()
+            key = f"Q-{issued.year}"
+            if issued.year not in last:
+                last[issued.year] = NumberSequence.objects.filter(key=key).aggregate(m=Max("last"))["m"] or 0
+            last[issued.year] += 1
             quote = Quote(
                 uuid=self.uuid(),
-                number=f"Q-{year}-{number:04d}",
+                number=f"{key}-{last[issued.year]:04d}",
                 deal=deal,
                 contact=deal.contact,
                 status=QuoteStatus.SENT,
                 currency=deal.currency,
                 issued_on=issued,
                 valid_until=issued + timedelta(days=30),
-                sent_at=datetime.combine(issued, datetime.min.time(), tzinfo=self.end.tzinfo),
+                sent_at=deal.stage_entered_at,
                 sent_to=deal.contact.email,
                 total=deal.amount,
                 subtotal=deal.amount,
             )
             quotes.append(quote)
-            lines.append(
-                QuoteLine(
-                    quote=quote, name=deal.title.split(" · ")[0], unit_price=deal.amount, total=deal.amount
-                )
-            )
+            name = deal.title.split(" · ")[0]
+            lines.append(QuoteLine(quote=quote, name=name, unit_price=deal.amount, total=deal.amount))
         Quote.objects.bulk_create(quotes)
         for line in lines:
             line.quote_id = line.quote.pk
         QuoteLine.objects.bulk_create(lines)
-        if quotes:
-            NumberSequence.objects.update_or_create(key=f"Q-{year}", defaults={"last": start + len(quotes)})
+        for year, number in last.items():
+            NumberSequence.objects.update_or_create(key=f"Q-{year}", defaults={"last": number})
         self.counts["quotes"] = len(quotes)
 
     def _deal_tasks(self, deals: list[Deal]) -> None:
