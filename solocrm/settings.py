@@ -159,6 +159,15 @@ TASKS = {
     }
 }
 
+# One process (waitress, many threads): an in-memory cache for rate-limit counters and cached
+# figures, big enough that a burst of visitors cannot evict the counters and reset the limits.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    }
+}
+
 # Behind a reverse proxy (nginx, Caddy): trust its X-Forwarded-For to rate-limit public forms
 # per visitor rather than per proxy.
 SOLOCRM_TRUSTED_PROXY = env_bool("SOLOCRM_TRUSTED_PROXY")
@@ -168,6 +177,8 @@ SOLOCRM_TRUSTED_PROXY = env_bool("SOLOCRM_TRUSTED_PROXY")
 # the request. And how many submissions one visitor may send per form and hour.
 SOLOCRM_PUBLIC_URL = env("SOLOCRM_PUBLIC_URL").rstrip("/")
 SOLOCRM_FORM_RATE_LIMIT = int(env("SOLOCRM_FORM_RATE_LIMIT", "10"))
+# …and how many one form accepts per hour from everybody together (a flood from many addresses).
+SOLOCRM_FORM_HOURLY_CAP = int(env("SOLOCRM_FORM_HOURLY_CAP", "100"))
 
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"

@@ -1,7 +1,9 @@
 """Root URL configuration. Every app owns its own urls.py; the API lives under /api/v1/."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from solocrm.api import api_urls
 
@@ -14,6 +16,8 @@ urlpatterns = [
     path("analytics/", include("solocrm.analytics.urls")),
     path("f/", include("solocrm.sales.urls_public")),  # public lead forms, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
+    # One log-in page (with its attempt limit) for the admin too.
+    path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),
 ]

@@ -81,7 +81,11 @@ def _odf(mimetype: str) -> Callable[[bytes, Path], bool]:
             return False
         with zipfile.ZipFile(path) as archive:
             try:
-                return archive.read("mimetype")[:100].strip() == mimetype.encode()
+                # Read 100 bytes at most: a crafted entry could unpack to gigabytes.
+                if archive.getinfo("mimetype").file_size > 100:
+                    return False
+                with archive.open("mimetype") as entry:
+                    return entry.read(100).strip() == mimetype.encode()
             except (KeyError, zipfile.BadZipFile, OSError):
                 return False
 

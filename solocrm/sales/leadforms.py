@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from pydantic import Field
 
@@ -186,7 +188,7 @@ def embed_snippet(form: LeadForm, request: HttpRequest | None) -> str:
     The height fits the default four fields; the owner can change it."""
     rows = len(form.fields) + (1 if form.consent_text else 0)
     height = 220 + 95 * rows
-    title = (form.title or form.name).replace('"', "&quot;").replace("<", "&lt;")
+    title = escape(form.title or form.name)
     return (
         f'<iframe src="{embed_url(form, request)}" title="{title}" width="100%" height="{height}" '
         'style="border:0;max-width:40rem" loading="lazy"></iframe>'
@@ -235,8 +237,16 @@ def issue_form_token(form: LeadForm, *, page_url: str = "", now: float | None = 
         "t": round(time.time() if now is None else now, 3),
         "c": _digest(form.consent_text),
         "p": page_url[:500],
+        "n": secrets.token_hex(4),  # two showings in the same millisecond still differ (single use)
     }
     return signing.dumps(payload, salt=FORM_SALT, compress=True)
+
+
+def spend_form_token(token: str) -> bool:
+    """Mark a token used; False when it was used before (a double click, or a replay): each
+    showing of the form may send it once."""
+    key = f"leadform-token:{hashlib.sha256(token.encode()).hexdigest()}"
+    return cache.add(key, 1, timeout=TOKEN_MAX_AGE + 60)
 
 
 def check_form_token(form: LeadForm, token: str, *, now: float | None = None) -> FormToken:
@@ -290,9 +300,11 @@ def _lock_identity(email: str, phone: str) -> None:
     SQLite's IMMEDIATE transactions already run writers one at a time."""
     if connection.vendor != "postgresql":
         return
-    key = int.from_bytes(hashlib.sha256((email or phone).encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    # One lock per value, in a fixed order: same phone with another e-mail is the same person.
+    for value in sorted({v for v in (email, phone) if v}):
+        key = int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def find_contact(email: str, phone: str) -> Contact | None:

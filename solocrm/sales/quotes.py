@@ -399,6 +399,11 @@ def quote_for_token(token: str, *, for_update: bool = False, now: datetime | Non
     public_id, valid_until = _token_values(token)
     quotes = Quote.objects.select_related("deal", "deal__stage", "contact")
     if for_update:
+        # The deal first, then the quote, as every writer does: two quotes of one deal accepted
+        # at once wait for each other instead of deadlocking, and the deal read below is the
+        # locked, current one (not lost meanwhile).
+        deal_id = Quote.objects.filter(uuid=public_id).values_list("deal_id", flat=True).first()
+        list(Deal.objects.select_for_update().filter(pk=deal_id))
         quotes = quotes.select_for_update(of=("self",))
     quote = quotes.filter(uuid=public_id).first()
     if quote is None or quote.status in (QuoteStatus.DRAFT, QuoteStatus.WITHDRAWN):

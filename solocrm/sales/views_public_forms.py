@@ -86,6 +86,13 @@ def _submit(request: HttpRequest, lead_form: LeadForm, embed: bool) -> HttpRespo
         form.add_error("consent", _("This text changed since the page was loaded. Please read it again."))
     if not form.is_valid():
         return _show(request, lead_form, _with_new_token(form, lead_form, token.page_url), embed, status=400)
+    if not leadforms.spend_form_token(request.POST.get("token", "")):
+        return _thanks(request, lead_form, embed)  # sent already: a double click stores it once
+    if not hit(
+        f"leadform-all:{lead_form.uuid}", None, limit=settings.SOLOCRM_FORM_HOURLY_CAP, window=RATE_WINDOW
+    ):
+        message = _("This form is receiving too many messages right now. Please try again in an hour.")
+        return _page(request, "sales/public_form_message.html", {"message": message}, embed, status=429)
     leadforms.submit_lead_form(
         lead_form,
         form.answers(),

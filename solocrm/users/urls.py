@@ -19,13 +19,7 @@ users_patterns = [
 ]
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        login_not_required(
-            auth_views.LoginView.as_view(template_name="users/login.html", redirect_authenticated_user=True)
-        ),
-        name="login",
-    ),
+    path("accounts/login/", login_not_required(views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch must work on the log-in and set-up pages too; Django's own
     # /i18n/setlang/ (same path, later in solocrm/urls.py) is not exempt from the log-in rule.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from solocrm.lib.ratelimit import hit
 from solocrm.web.helpers import load_demo_data
 
 from .access import role_required
@@ -100,3 +102,21 @@ def reset_calendar(request: HttpRequest) -> HttpResponse:
     calendar_feed.reset_feed(request.user, actor=request.user)
     messages.success(request, _("The old calendar link stopped working. Subscribe again with the new one."))
     return redirect("users:preferences")
+
+
+LOGIN_ATTEMPTS_PER_HOUR = 20  # per visitor (IPv4 address or IPv6 /64): plenty for typos
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page, with a limit on attempts per visitor against password guessing."""
+
+    template_name = "users/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not hit("login", request, limit=LOGIN_ATTEMPTS_PER_HOUR, window=3600):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many attempts to log in. Please wait an hour and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)

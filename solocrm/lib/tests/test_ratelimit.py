@@ -35,3 +35,15 @@ def test_a_forwarded_header_is_ignored_unless_a_proxy_is_trusted(settings):
     assert client_ip(request) == "10.0.0.1"
     settings.SOLOCRM_TRUSTED_PROXY = True
     assert client_ip(request) == "192.0.2.1"
+
+
+def test_an_ipv6_visitor_is_counted_by_their_whole_64_network():
+    first, neighbour = _request("2001:db8:1:2::1"), _request("2001:db8:1:2:ffff::9")
+    elsewhere = _request("2001:db8:1:3::1")
+    assert hit("form", first, limit=1) and not hit("form", neighbour, limit=1)
+    assert hit("form", elsewhere, limit=1)
+
+
+def test_without_a_request_everybody_counts_together():
+    assert hit("form-all", None, limit=2) and hit("form-all", None, limit=2)
+    assert not hit("form-all", None, limit=2)

@@ -324,3 +324,22 @@ def test_the_embed_thanks_inside_the_frame(stranger, lead_form):
     assert response.status_code == 200 and b"We reply within a day." in response.content
     assert "X-Frame-Options" not in response
     assert b'class="public-page embed"' in response.content
+
+
+def test_a_token_sends_the_form_once_a_double_click_stores_one_lead(stranger, lead_form):
+    token = _token(lead_form)
+    first = _post(stranger, lead_form, email="ada@example.com", token=token)
+    again = _post(stranger, lead_form, email="ada@example.com", token=token)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content  # the same thank-you page
+    assert FormSubmission.objects.count() == 1
+
+
+def test_a_flood_from_many_addresses_is_capped_per_form(lead_form, settings):
+    settings.SOLOCRM_FORM_HOURLY_CAP = 2
+    answers = []
+    for n in range(3):
+        visitor = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        answers.append(_post(visitor, lead_form, email=f"v{n}@example.com").status_code)
+    assert answers == [200, 200, 429]
+    assert FormSubmission.objects.count() == 2

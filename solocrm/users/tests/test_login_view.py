@@ -76,3 +76,18 @@ def test_the_stranger_can_switch_the_language_on_the_login_page(client, owner):
     page = client.get(LOGIN).content.decode()
     assert '<html lang="zh-hans">' in page
     assert '<option value="zh-hans" selected' in page
+
+
+def test_password_guessing_is_stopped_after_twenty_tries_an_hour(client, owner):
+    for _ in range(20):
+        response = client.post("/accounts/login/", {"username": "olivia", "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/accounts/login/", {"username": "olivia", "password": "correct-horse-9"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_log_in_is_the_same_page(client, owner):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/admin/"
