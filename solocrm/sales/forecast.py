@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import LostReason, StageKind
 from .models import Deal, DealStageChange, Pipeline
-from .pipeline import default_pipeline, duration_days, weighted_amount
+from .pipeline import duration_days, weighted_amount
 
 CENT = Decimal("0.01")
 PAST_DUE = "past_due"
@@ -284,11 +284,16 @@ def _reason_label(code: str) -> str:
 def forecast(period: Period, pipeline: Pipeline | None = None, today: date | None = None) -> dict[str, Any]:
     """Everything the forecast page and ``GET /api/v1/sales/forecast`` show."""
     rows = weighted_pipeline(pipeline, today)
+    # Stages differ between pipelines, so conversion is of one: the chosen, else the default.
+    conversion_pipeline = (
+        pipeline or Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    )
     return {
         "period": period,
         "weighted": rows,
         "totals": pipeline_totals(rows),
         "win_loss": win_loss(period, pipeline),
-        "conversion": stage_conversion(pipeline or default_pipeline(), period),
+        "conversion": stage_conversion(conversion_pipeline, period) if conversion_pipeline else [],
+        "conversion_pipeline": conversion_pipeline,
         "lost_reasons": lost_reasons(period, pipeline),
     }
