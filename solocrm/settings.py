@@ -78,6 +78,7 @@ MIDDLEWARE = [
     # Every page needs a log-in unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "solocrm.users.middleware.FirstRunMiddleware",
+    "solocrm.sales.middleware.AttachmentSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "solocrm.urls"

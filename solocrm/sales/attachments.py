@@ -171,6 +171,20 @@ def folder() -> Path:
     return path
 
 
+# The multipart boundaries and the other fields around the file.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def declared_too_large(request) -> bool:
+    """Whether the request says (Content-Length) it carries more than any allowed file: refused
+    before its body is read."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return declared > settings.SOLOCRM_MAX_ATTACHMENT_BYTES + ENVELOPE_BYTES
+
+
 def too_large_message() -> str:
     return _("The file is larger than the limit of %(limit)s.") % {
         "limit": filesizeformat(settings.SOLOCRM_MAX_ATTACHMENT_BYTES)

@@ -4,7 +4,6 @@ solocrm.sales.attachments."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +22,6 @@ from .models import Attachment, Deal
 from .views_quotes import deal_url
 
 # Room for the multipart envelope and the other form fields around the file itself.
-ENVELOPE_BYTES = 64 * 1024
 OWNER_MODELS = {"deal": Deal, "contact": Contact}
 
 
@@ -32,14 +30,6 @@ def owner_url(owner: Deal | Contact) -> str:
     if isinstance(owner, Contact):
         return reverse("contacts:detail", args=[owner.uuid])
     return deal_url(owner) or reverse("sales:quote_list")
-
-
-def _declared_too_large(request: HttpRequest) -> bool:
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return declared > settings.SOLOCRM_MAX_ATTACHMENT_BYTES + ENVELOPE_BYTES
 
 
 def _owner(request: HttpRequest, kind: str, owner_id, action: str):
@@ -55,7 +45,7 @@ def _owner(request: HttpRequest, kind: str, owner_id, action: str):
 @require_POST
 def attachment_upload(request: HttpRequest, kind: str, owner_id) -> HttpResponse:
     owner = _owner(request, kind, owner_id, Action.EDIT)
-    if _declared_too_large(request):
+    if attachments.declared_too_large(request):
         messages.error(request, attachments.too_large_message())
         return redirect(owner_url(owner))
     return _upload(request, owner)

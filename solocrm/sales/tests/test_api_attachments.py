@@ -63,3 +63,20 @@ def test_roles(viewer_client, assistant, deal, client):
 def test_a_stranger_gets_401(client, deal):
     assert client.get(URL).status_code == 401
     assert client.post(URL, {"file": _file(), "deal": str(deal.uuid)}).status_code == 401
+
+
+def test_an_upload_declared_too_large_is_refused_before_its_body_is_read(client, owner, settings):
+    from solocrm.users.models import ApiToken
+
+    settings.SOLOCRM_MAX_ATTACHMENT_BYTES = 1000
+    raw = ApiToken.issue(owner, "t")[1]
+    # The body is tiny, but the header claims 10 MB: nothing is parsed, the answer is 413 JSON.
+    response = client.generic(
+        "POST",
+        "/api/v1/attachments",
+        b"x",
+        content_type="multipart/form-data; boundary=zz",
+        headers={"authorization": f"Bearer {raw}"},
+        CONTENT_LENGTH="10000000",
+    )
+    assert response.status_code == 413 and "detail" in response.json()
