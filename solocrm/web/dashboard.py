@@ -41,7 +41,7 @@ class Kpis:
     weighted_pipeline: Decimal
     open_deals: int
     win_rate: float | None  # won / (won + lost) over the last 90 days; None without closed deals
-    new_customers: int  # contacts whose first paid order is in this month
+    new_customers: int  # contacts with a paid order this month and no order before it
 
     @property
     def change_vs_last_month(self) -> float | None:
@@ -71,10 +71,9 @@ def revenue_between(start: datetime, end: datetime, currency: str) -> Decimal:
 
 
 def new_customers_between(start: datetime, end: datetime) -> int:
-    """Contacts with a paid order in [start, end) and none before ``start``."""
-    earlier = Order.objects.filter(
-        contact=OuterRef("contact"), ordered_at__lt=start, status__in=REVENUE_STATUSES
-    )
+    """Contacts with a paid order in [start, end) and no order at all before ``start`` (any
+    status: so the check is answered by the (contact, ordered_at) index alone)."""
+    earlier = Order.objects.filter(contact=OuterRef("contact"), ordered_at__lt=start)
     return (
         Order.objects.filter(ordered_at__gte=start, ordered_at__lt=end, status__in=REVENUE_STATUSES)
         .filter(contact__isnull=False)
