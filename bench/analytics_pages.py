@@ -63,7 +63,7 @@ def main() -> None:
 
     from solocrm.analytics.models import CustomerScore
     from solocrm.contacts.models import Contact
-    from solocrm.users.access import set_role
+    from solocrm.lib.access import set_role
 
     user, _ = get_user_model().objects.get_or_create(username="bench-owner")
     set_role(user, "owner")

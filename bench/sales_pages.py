@@ -45,8 +45,8 @@ def fill_sales(seed: int = 7) -> dict[str, int]:
     from django.utils import timezone
 
     from solocrm.contacts.models import Contact
+    from solocrm.sales.deals.services import default_pipeline
     from solocrm.sales.models import Deal, DealStageChange, Quote, Task
-    from solocrm.sales.pipeline import default_pipeline
 
     rng = np.random.default_rng(seed)
     now = timezone.now()
@@ -179,8 +179,8 @@ def measure(repeat: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from solocrm.lib.access import set_role
     from solocrm.sales.models import Deal
-    from solocrm.users.access import set_role
 
     user, _ = get_user_model().objects.get_or_create(username="bench-owner")
     set_role(user, "owner")

@@ -1,7 +1,7 @@
 """The REST API (django-ninja), version 1: OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Every endpoint authenticates with a bearer token (``Authorization: Bearer scrm_…``) or the
-browser session, and checks the role through solocrm.users.access: the HTTP method says what a
+browser session, and checks the role through solocrm.lib.access: the HTTP method says what a
 request wants (GET view, POST/PUT/PATCH edit, DELETE delete), and the check runs before the body
 is read, so a viewer gets 403 rather than a validation error. Errors are JSON ``{"detail": …}``.
 """
@@ -26,13 +26,12 @@ from ninja.security import HttpBearer, SessionAuth
 
 from solocrm import __version__
 from solocrm.analytics.api import router as analytics_router
-from solocrm.contacts.api import Pagination, RequiredText, WriteSchema, responses
 from solocrm.contacts.api import router as contacts_router
 from solocrm.contacts.services import Conflict
-from solocrm.sales.api import router as sales_router
-from solocrm.users import access
+from solocrm.lib import access
+from solocrm.lib.api import Pagination, RequiredText, WriteSchema, responses
+from solocrm.lib.roles import Action
 from solocrm.users import services as user_services
-from solocrm.users.choices import Action
 from solocrm.users.models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -215,10 +214,11 @@ def revoke_token(request: HttpRequest, uuid: str):
 
 
 api.add_router("/", contacts_router)
-api.add_router("/", sales_router)
-api.add_router("/", "solocrm.sales.api_forms.router")  # lead forms and leads
-api.add_router("/", "solocrm.sales.api_quotes.router")  # quotes and attachments
-api.add_router("/", "solocrm.sales.api_deals.router")  # pipelines, stages, deals, forecast
+api.add_router("/", "solocrm.sales.orders.api.router")  # products and orders
+api.add_router("/", "solocrm.sales.tasks.api.router")  # tasks, activities, the calendar feed URL
+api.add_router("/", "solocrm.sales.leadforms.api.router")  # lead forms and leads
+api.add_router("/", "solocrm.sales.quotes.api.router")  # quotes and attachments
+api.add_router("/", "solocrm.sales.deals.api.router")  # pipelines, stages, deals, forecast
 api.add_router("/", tokens_router)
 api.add_router("/", analytics_router)
 

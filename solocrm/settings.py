@@ -78,7 +78,7 @@ MIDDLEWARE = [
     # Every page needs a log-in unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "solocrm.users.middleware.FirstRunMiddleware",
-    "solocrm.sales.middleware.AttachmentSizeLimitMiddleware",
+    "solocrm.sales.quotes.middleware.AttachmentSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "solocrm.urls"
@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "solocrm.users.access.role_context",
+                "solocrm.lib.access.role_context",
             ],
         },
     },

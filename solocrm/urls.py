@@ -12,9 +12,9 @@ urlpatterns = [
     path("", include("solocrm.users.urls")),
     path("contacts/", include("solocrm.contacts.urls")),
     path("sales/", include("solocrm.sales.urls")),
-    path("q/", include("solocrm.sales.urls_public_quotes")),
+    path("q/", include("solocrm.sales.quotes.urls_public")),
     path("analytics/", include("solocrm.analytics.urls")),
-    path("f/", include("solocrm.sales.urls_public")),  # public lead forms, no log-in
+    path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

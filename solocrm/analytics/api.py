@@ -3,7 +3,7 @@ reports. Read-only, like the pages: everything comes from the last analytics ref
 fits a model), with indexed queries and pagination.
 
 Roles are checked by the API's authentication (solocrm.api); any role may read. Contacts are
-fetched by UUID through solocrm.users.access.get_for.
+fetched by UUID through solocrm.lib.access.get_for.
 """
 
 import uuid
@@ -17,10 +17,10 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from solocrm.contacts.api import Pagination, responses
-from solocrm.contacts.filters import ListFilter
 from solocrm.contacts.models import Contact
-from solocrm.users import access
+from solocrm.lib import access
+from solocrm.lib.api import Pagination, responses
+from solocrm.lib.filters import ListFilter
 
 from .choices import ModelKind, RfmSegment
 from .models import CustomerScore, FittedModel

@@ -9,7 +9,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from solocrm.web.today import TodayContext, TodayItem, contact_actions, provider, value_points
+from solocrm.lib.today import TodayContext, TodayItem, contact_actions, provider, value_points
 
 from .models import CustomerScore
 

@@ -27,10 +27,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from solocrm.contacts.choices import Channel
+from solocrm.lib.access import role_required
+from solocrm.lib.http import wants_partial
 from solocrm.lib.normalize import finite_number
-from solocrm.users.access import role_required
-from solocrm.users.choices import Action
-from solocrm.web.helpers import wants_partial
+from solocrm.lib.roles import Action
 
 from .choices import ModelKind, RfmSegment
 from .models import CustomerScore, FittedModel

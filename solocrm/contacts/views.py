@@ -1,6 +1,6 @@
 """Pages of contacts and companies, and the import screens.
 
-Views only route: they check the role through solocrm.users.access, hand input to a form and
+Views only route: they check the role through solocrm.lib.access, hand input to a form and
 render; writes happen in solocrm.contacts.services (via the forms)."""
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
 
+from solocrm.lib.access import get_for, role_required
+from solocrm.lib.http import vary_on_htmx, wants_partial
+from solocrm.lib.roles import Action
 from solocrm.sales.choices import REVENUE_STATUSES
-from solocrm.sales.forms import TaskForm
-from solocrm.users.access import get_for, role_required
-from solocrm.users.choices import Action
-from solocrm.web.helpers import vary_on_htmx, wants_partial
+from solocrm.sales.tasks.forms import TaskForm
 
 from . import services
 from .choices import ImportStatus

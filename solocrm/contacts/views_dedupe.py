@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from solocrm.users.access import get_for, role_required
-from solocrm.users.choices import Action
+from solocrm.lib.access import get_for, role_required
+from solocrm.lib.roles import Action
 
 from .dedupe import find_duplicate_candidates
 from .merge import many_to_many_fields, merge_contacts, preview_merge, reverse_relations

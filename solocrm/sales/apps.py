@@ -8,4 +8,4 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from . import today  # noqa: F401 - registers this module's Today items
+        from solocrm.sales import today  # noqa: F401 - registers this module's Today items

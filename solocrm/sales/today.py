@@ -1,6 +1,6 @@
 """The sales module's Today items: tasks due, leads waiting for a reply, deals that stalled or
 passed their close date, and sent quotes about to expire. Each provider runs one or two
-bounded queries (see solocrm.web.today)."""
+bounded queries (see solocrm.lib.today)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from solocrm.web.today import (
+from solocrm.lib.today import (
     TodayAction,
     TodayContext,
     TodayItem,
@@ -22,10 +22,11 @@ from solocrm.web.today import (
     provider,
     value_points,
 )
-
-from .choices import Priority, QuoteStatus, TaskKind
-from .models import Deal, Quote, Task
-from .reminders import end_of_day
+from solocrm.sales.choices import Priority, QuoteStatus, TaskKind
+from solocrm.sales.deals.models import Deal
+from solocrm.sales.quotes.models import Quote
+from solocrm.sales.tasks.models import Task
+from solocrm.sales.tasks.reminders import end_of_day
 
 # Base points per kind of item: what an owner would do first, all else equal (docs/today.md).
 BASE_OVERDUE_TASK = 60
@@ -91,7 +92,7 @@ def tasks_due(ctx: TodayContext):
 
 @provider("leads")
 def new_leads(ctx: TodayContext):
-    from .leadforms import leads_waiting_for_reply
+    from solocrm.sales.leadforms.services import leads_waiting_for_reply
 
     # "New" leads: arrived (first form submission, else created) in the last week.
     for lead in leads_waiting_for_reply(ctx.take("lead"), days=NEW_LEAD_DAYS, now=ctx.now, newest_first=True):

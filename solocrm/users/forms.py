@@ -8,8 +8,9 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .access import set_role
-from .choices import Role
+from solocrm.lib.access import set_role
+from solocrm.lib.roles import Role
+
 from .models import AuditLog
 from .setup import check_setup_token, consume_setup_token
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from solocrm.sales import views as sales_views
+from solocrm.sales.tasks import views as sales_views
 
 from . import views
 

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from solocrm.lib.access import role_required
 from solocrm.lib.ratelimit import hit
+from solocrm.lib.roles import Action
 from solocrm.web.helpers import load_demo_data
 
-from .access import role_required
-from .choices import Action
 from .forms import PreferencesForm, SetupForm, TokenForm
 from .models import ApiToken, Preferences
 from .services import create_token
@@ -71,7 +71,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Calendar and reminders: the digest hour, the private calendar feed URL (to copy) and its
     reset. Every role has its own."""
     # Imported here: the users app sits below sales, which owns tasks, digests and the feed.
-    from solocrm.sales import calendar_feed, reminders
+    from solocrm.sales.tasks import calendar_feed, reminders
     from solocrm.web import scheduler
 
     prefs = Preferences.of(request.user)
@@ -97,7 +97,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @role_required(Action.VIEW)
 def reset_calendar(request: HttpRequest) -> HttpResponse:
     """Revoke the calendar feed URL given out so far; the page then shows the new one."""
-    from solocrm.sales import calendar_feed
+    from solocrm.sales.tasks import calendar_feed
 
     calendar_feed.reset_feed(request.user, actor=request.user)
     messages.success(request, _("The old calendar link stopped working. Subscribe again with the new one."))

@@ -6,3 +6,10 @@ class WebConfig(AppConfig):
     name = "solocrm.web"
     label = "web"
     verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from solocrm.lib import today
+
+        from .models import TodaySnooze
+
+        today.use_snoozes(TodaySnooze.hidden_keys)

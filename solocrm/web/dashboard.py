@@ -112,8 +112,8 @@ def _month_so_far(
 def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     """Revenue this month against last month and a year ago, in the main currency (orders in
     other currencies are not converted), the weighted pipeline, the win rate, new customers."""
+    from solocrm.sales.deals.services import weighted_amount
     from solocrm.sales.models import Deal
-    from solocrm.sales.pipeline import weighted_amount
 
     now = now or timezone.now()
     today, currency = timezone.localdate(now), settings.SOLOCRM_CURRENCY

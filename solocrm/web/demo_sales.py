@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from solocrm.contacts.choices import InteractionKind, LifecycleStage
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.sales.choices import LostReason, Priority, QuoteStatus, StageKind, TaskKind
+from solocrm.sales.deals.services import default_pipeline
 from solocrm.sales.models import (
     Deal,
     DealStageChange,
@@ -32,7 +33,6 @@ from solocrm.sales.models import (
     Stage,
     Task,
 )
-from solocrm.sales.pipeline import default_pipeline
 
 SERVICE_SKUS = ("CONS", "BRND", "WEB", "PHOT", "CRS", "WSHP", "SET", "RUG")
 LEAD_SOURCES = ("website form", "referral", "webinar", "Instagram", "trade fair")

@@ -61,8 +61,8 @@ def worker_is_late(now: datetime | None = None) -> bool:
 def tick(now: datetime | None = None) -> TickReport:
     """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
     from solocrm.analytics import tasks as analytics_tasks
-    from solocrm.sales import reminders
-    from solocrm.sales.tasks import send_daily_digest
+    from solocrm.sales.tasks import reminders
+    from solocrm.sales.tasks.tasks import send_daily_digest
 
     now = now or timezone.now()
     report = TickReport()

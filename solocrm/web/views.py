@@ -7,18 +7,22 @@ import re
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from solocrm.contacts.models import Contact
-from solocrm.users.access import role_required
-from solocrm.users.choices import Action
+from solocrm.lib import today
+from solocrm.lib.access import role_required
+from solocrm.lib.http import redirect_next
+from solocrm.lib.roles import Action
+from solocrm.sales.tasks import reminders
 
-from . import dashboard, today
-from .helpers import load_demo_data, redirect_next
+from . import dashboard
+from .helpers import load_demo_data
 from .models import TodaySnooze
 
-# "deal:<uuid>", "reorder:<uuid>": what providers use as keys (solocrm.web.today).
+# "deal:<uuid>", "reorder:<uuid>": what providers use as keys (solocrm.lib.today).
 ITEM_KEY = re.compile(r"^[a-z_]{1,20}:[0-9a-f-]{36}$")
 
 
@@ -40,7 +44,7 @@ def snooze_item(request: HttpRequest) -> HttpResponse:
     choice = request.POST.get("until", "tomorrow")
     if not ITEM_KEY.match(key) or choice not in ("tomorrow", "week"):
         return HttpResponseBadRequest(_("This item cannot be snoozed."))
-    TodaySnooze.hide(request.user, key, today.snooze_until(choice))
+    TodaySnooze.hide(request.user, key, reminders.snooze_until(choice, timezone.now()))
     messages.success(request, _("Snoozed: it comes back on the list later."))
     return redirect_next(request, "web:home")
 

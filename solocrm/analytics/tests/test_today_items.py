@@ -9,7 +9,7 @@ from django.utils import timezone
 from solocrm.analytics.models import CustomerScore
 from solocrm.analytics.today import reorders_due, valuable_customers_at_risk
 from solocrm.contacts.models import Contact
-from solocrm.web.today import TodayContext
+from solocrm.lib.today import TodayContext
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from solocrm.contacts.models import Company, Contact, Interaction
 from solocrm.contacts.services import add_interaction, set_tags
 from solocrm.sales.models import Order, Task
-from solocrm.sales.services import create_task
+from solocrm.sales.tasks.services import create_task
 
 pytestmark = pytest.mark.django_db
 

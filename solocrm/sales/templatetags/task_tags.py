@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from solocrm.sales.forms import LogActivityForm
+from solocrm.sales.tasks.forms import LogActivityForm
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from solocrm.contacts.models import Contact
-from solocrm.users.access import can, get_for, role_of
+from solocrm.lib.access import can, get_for, role_of
 
 
 def test_each_persona_has_its_role(owner, assistant, viewer):

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from solocrm.users.access import role_of
+from solocrm.lib.access import role_of
 from solocrm.users.models import AuditLog
 from solocrm.users.setup import issue_setup_token, setup_needed
 

@@ -23,11 +23,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from solocrm.contacts.models import Company, Contact, ImportJob, Interaction
-from solocrm.sales import leadforms
-from solocrm.sales.attachments import store_attachment
+from solocrm.sales.deals.services import create_deal, default_pipeline
+from solocrm.sales.leadforms import services as leadforms
 from solocrm.sales.models import Order, OrderLine, Product, Task
-from solocrm.sales.pipeline import create_deal, default_pipeline
-from solocrm.sales.quotes import create_quote
+from solocrm.sales.quotes.attachments import store_attachment
+from solocrm.sales.quotes.services import create_quote
 from solocrm.users.models import ApiToken
 from solocrm.wsgi import application
 

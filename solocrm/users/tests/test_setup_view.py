@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from solocrm.users.access import role_of
+from solocrm.lib.access import role_of
 from solocrm.users.setup import check_setup_token, issue_setup_token
 
 pytestmark = pytest.mark.django_db

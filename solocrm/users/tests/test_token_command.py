@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from solocrm.users.access import set_role
+from solocrm.lib.access import set_role
 from solocrm.users.models import ApiToken, AuditLog
 
 

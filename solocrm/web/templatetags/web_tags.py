@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from solocrm.contacts.choices import InteractionKind
-from solocrm.users.choices import Role
+from solocrm.lib.roles import Role
 
 register = template.Library()
 
@@ -23,7 +23,7 @@ KIND_ICONS = {
 }
 
 
-# A glyph per kind of Today item (solocrm.web.today); other modules' kinds fall back to "•".
+# A glyph per kind of Today item (solocrm.lib.today); other modules' kinds fall back to "•".
 TODAY_ICONS = {
     "task": "☐",
     "lead": "★",

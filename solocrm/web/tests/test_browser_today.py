@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from solocrm.contacts.models import Contact
+from solocrm.sales.deals.services import create_deal
 from solocrm.sales.models import Deal
-from solocrm.sales.pipeline import create_deal
-from solocrm.sales.services import create_task
+from solocrm.sales.tasks.services import create_task
 from solocrm.web.tests.browser import BROWSER_TEST
 
 pytestmark = BROWSER_TEST

@@ -190,7 +190,7 @@ def test_the_sales_side_has_open_won_and_lost_deals_with_history(demo):
 
 
 def test_some_open_deals_have_stalled_and_some_leads_wait_for_a_reply(demo):
-    from solocrm.sales.leadforms import leads_waiting_for_reply
+    from solocrm.sales.leadforms.services import leads_waiting_for_reply
     from solocrm.sales.models import Deal
 
     now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)

@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from solocrm.contacts.models import Contact
+from solocrm.lib import today
+from solocrm.sales.deals.services import create_deal, default_pipeline
 from solocrm.sales.models import Deal, Order, Task
-from solocrm.sales.pipeline import create_deal, default_pipeline
-from solocrm.sales.reminders import end_of_day
-from solocrm.sales.services import create_task
-from solocrm.web import dashboard, today
+from solocrm.sales.tasks.reminders import end_of_day
+from solocrm.sales.tasks.services import create_task
+from solocrm.web import dashboard
 from solocrm.web.models import TodaySnooze
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from solocrm.sales.services import create_task
-from solocrm.sales.tasks import send_daily_digest
+from solocrm.sales.tasks.services import create_task
+from solocrm.sales.tasks.tasks import send_daily_digest
 from solocrm.users.models import Preferences
 from solocrm.web import scheduler
 from solocrm.web.management.commands import worker

@@ -59,7 +59,7 @@ LIST_SEPARATOR = "; "  # the importer splits lists (e-mails, phones, tags) on ";
 def order_filter() -> type[FilterSchema] | None:
     """The orders filter lives in the sales app; without it only contacts can be exported."""
     try:
-        from solocrm.sales.filters import OrderFilter
+        from solocrm.sales.orders.filters import OrderFilter
     except ImportError:
         return None
     return OrderFilter

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from solocrm.web import today
+from solocrm.lib import today
 
 
 def _when(value: datetime | date | None) -> str:

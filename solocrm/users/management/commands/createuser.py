@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from solocrm.lib.access import set_role
 from solocrm.lib.normalize import normalize_email
-from solocrm.users.access import set_role
-from solocrm.users.choices import Role
+from solocrm.lib.roles import Role
 from solocrm.users.models import AuditLog
 from solocrm.users.setup import consume_setup_token
 

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.table import Table
 
+from solocrm.lib.roles import Role
 from solocrm.users import services
-from solocrm.users.choices import Role
 from solocrm.users.models import TOKEN_PREFIX, ApiToken, hash_token
 
 

@@ -1,0 +1,223 @@
+"""The PDF of a quote, drawn with fpdf2.
+
+fpdf2's built-in fonts cover Latin-1 only, so the PDF uses DejaVu Sans (vendored in
+solocrm/sales/fonts/, Bitstream Vera licence): Latin, Greek, Cyrillic and most symbols. For
+Chinese, Japanese and Korean text a CJK font is added as a fallback: the file named by
+SOLOCRM_PDF_FONT, else the first of the usual system fonts that exists (Noto Sans CJK, WenQuanYi,
+AR PL, Microsoft YaHei…). Without one, characters no font has are drawn as empty boxes and the
+PDF still renders; the printable HTML page (the browser's fonts) is the fallback then."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from solocrm.sales.quotes.models import Quote
+from solocrm.sales.quotes.services import business_name
+
+logger = logging.getLogger(__name__)
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FAMILY = "DejaVu"
+CJK_FAMILY = "CJK"
+# Checked in order when SOLOCRM_PDF_FONT is not set (Debian/Ubuntu, Fedora/Arch, macOS, Windows).
+CJK_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simsun.ttc",
+)
+GREY = (71, 85, 105)
+
+
+@lru_cache(maxsize=4)
+def cjk_font(configured: str = "") -> Path | None:
+    """The CJK fallback font file: SOLOCRM_PDF_FONT when it exists, else a known system font."""
+    for candidate in (configured, *CJK_CANDIDATES):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    if configured:
+        logger.warning("SOLOCRM_PDF_FONT=%s does not exist; looking for a system CJK font", configured)
+    return None
+
+
+def _texts(quote: Quote):
+    yield from (business_name(), getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", ""), quote.number)
+    yield from (quote.introduction, quote.terms, quote.deal.title, str(quote.contact or ""))
+    yield str(quote.deal.company or "")
+    for line in quote.lines.all():
+        yield line.name
+        yield line.description
+
+
+def needs_cjk(quote: Quote) -> bool:
+    """Whether the quote holds CJK text (U+2E80 on: radicals, kana, ideographs, hangul,
+    full-width forms); loading a CJK font takes a while, so only such quotes pay for it."""
+    return any(ord(char) >= 0x2E80 for text in _texts(quote) for char in text)
+
+
+class QuotePDF(FPDF):
+    def __init__(self, quote: Quote) -> None:
+        super().__init__(format="A4")
+        self.quote = quote
+        self.set_margins(18, 18, 18)
+        self.set_auto_page_break(True, margin=20)
+        self.add_font(FAMILY, "", FONT_DIR / "DejaVuSans.ttf")
+        self.add_font(FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+        fallback = cjk_font(getattr(settings, "SOLOCRM_PDF_FONT", "") or "") if needs_cjk(quote) else None
+        if fallback is not None:
+            try:
+                self.add_font(CJK_FAMILY, "", fallback)
+                self.add_font(CJK_FAMILY, "B", fallback)
+                self.set_fallback_fonts([CJK_FAMILY], exact_match=False)
+            except Exception:  # a font fpdf2 cannot read must not cost the customer their PDF
+                logger.exception("cannot use %s as the PDF's CJK font", fallback)
+        self.set_title(quote.number)
+        self.set_creator("solocrm")
+        self.set_author(business_name())
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*GREY)
+        text = _("%(number)s · page %(page)s of %(pages)s") % {
+            "number": self.quote.number,
+            "page": self.page_no(),
+            "pages": "{nb}",
+        }
+        self.cell(0, 6, text, align="C")
+
+
+def money(value: Decimal, currency: str) -> str:
+    return f"{formats.number_format(value, 2, use_l10n=True, force_grouping=True)} {currency}"
+
+
+def _quantity(value: Decimal) -> str:
+    # 2.000 → "2", 1.500 → "1.5" (normalize alone would write 10 as "1E+1")
+    return formats.number_format(
+        value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    )
+
+
+def _percent(value: Decimal) -> str:
+    return f"{formats.number_format(value.normalize(), None)} %" if value else ""
+
+
+def _day(value) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _head(pdf: QuotePDF, quote: Quote) -> None:
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.multi_cell(0, 8, business_name(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 9)
+    pdf.set_text_color(*GREY)
+    address = getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", "")
+    if address:
+        pdf.multi_cell(0, 4.5, address, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(6)
+    pdf.set_font(FAMILY, "B", 14)
+    pdf.cell(0, 8, _("Quote %(number)s") % {"number": quote.number}, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 10)
+    customer = quote.contact or quote.deal.company
+    rows = [
+        (_("For"), str(customer) if customer else ""),
+        (_("Company"), str(quote.deal.company) if quote.contact and quote.deal.company else ""),
+        (_("Regarding"), quote.deal.title),
+        (_("Issued on"), _day(quote.issued_on)),
+        (_("Valid until"), _day(quote.valid_until)),
+    ]
+    for label, value in rows:
+        if value:
+            pdf.set_text_color(*GREY)
+            pdf.cell(30, 5.5, label)
+            pdf.set_text_color(0, 0, 0)
+            pdf.multi_cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+
+def _paragraph(pdf: QuotePDF, text: str, size: float = 10) -> None:
+    if text.strip():
+        pdf.set_font(FAMILY, "", size)
+        pdf.multi_cell(0, size * 0.5, text.strip(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(3)
+
+
+def _lines(pdf: QuotePDF, quote: Quote) -> None:
+    pdf.set_font(FAMILY, "", 9)
+    headings = (_("Item"), _("Qty"), _("Unit price"), _("Discount"), _("Tax"), _("Amount"))
+    with pdf.table(
+        col_widths=(62, 16, 28, 22, 16, 30),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        line_height=5,
+        padding=1.5,
+        borders_layout="HORIZONTAL_LINES",
+        headings_style=_heading_style(),
+    ) as table:
+        table.row(headings)
+        for line in quote.lines.all():
+            item = line.name + (f"\n{line.description}" if line.description else "")
+            table.row(
+                (
+                    item,
+                    _quantity(line.quantity),
+                    money(line.unit_price, quote.currency),
+                    _percent(line.discount_percent),
+                    _percent(line.tax_rate),
+                    money(line.total, quote.currency),
+                )
+            )
+    pdf.ln(3)
+
+
+def _heading_style():
+    from fpdf.fonts import FontFace
+
+    return FontFace(family=FAMILY, emphasis="BOLD", color=GREY)
+
+
+def _totals(pdf: QuotePDF, quote: Quote) -> None:
+    rows = [(_("Subtotal"), quote.subtotal)]
+    if quote.discount_total:
+        label = _("Discount %(percent)s") % {"percent": _percent(quote.discount_percent)}
+        rows.append((label, -quote.discount_total))
+    if quote.tax_total:
+        rows.append((_("Tax"), quote.tax_total))
+    for label, value in rows:
+        pdf.set_font(FAMILY, "", 10)
+        pdf.cell(134, 6, label, align="R")
+        pdf.cell(40, 6, money(value, quote.currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "B", 11)
+    pdf.cell(134, 8, _("Total"), align="R")
+    pdf.cell(40, 8, money(quote.total, quote.currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(5)
+
+
+def render_pdf(quote: Quote) -> bytes:
+    """The quote as PDF bytes (A4)."""
+    pdf = QuotePDF(quote)
+    pdf.add_page()
+    _head(pdf, quote)
+    _paragraph(pdf, quote.introduction)
+    _lines(pdf, quote)
+    _totals(pdf, quote)
+    if quote.terms.strip():
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.cell(0, 6, _("Terms"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _paragraph(pdf, quote.terms, 9)
+    return bytes(pdf.output())

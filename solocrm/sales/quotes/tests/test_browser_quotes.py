@@ -1,0 +1,98 @@
+"""A quote in a real browser: the owner builds it on a deal (a product and a line of their own,
+live totals), sends it, and a stranger opens the e-mailed link, accepts, and sees the
+confirmation; the deal is won and its order exists. Screenshots at phone size go to
+SOLOCRM_SCREENSHOT_DIR when it is set."""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from solocrm.sales.choices import QuoteStatus, StageKind
+from solocrm.sales.deals.models import Deal
+from solocrm.sales.orders.models import Product
+from solocrm.sales.quotes.models import Quote
+from solocrm.web.tests.browser import BROWSER_TEST
+
+pytestmark = BROWSER_TEST
+
+
+def _shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SOLOCRM_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _log_in(page, live_server) -> None:
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("olivia")
+    page.get_by_label("Password").fill("correct-horse-9")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_build_send_and_accept_a_quote(browser_page, live_server, deal, mailoutbox, tmp_path):
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page = browser_page
+    shots = _shots(tmp_path)
+    product = Product.objects.create(name="Design hour", sku="DH-1", price=Decimal("80.00"), currency="EUR")
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/sales/deals/{deal.uuid}/quotes/new/")
+    page.get_by_role("button", name="Create the quote").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Quote Q-\d{4}-0001"))).to_be_visible()
+
+    page.get_by_label("Product").select_option(str(product.uuid))
+    page.get_by_role("button", name="Add product").click()
+    page.get_by_role("button", name="Add a line").click()
+    page.locator("#id_lines-1-name").fill("Planting plan")
+    page.locator("#id_lines-1-unit_price").fill("450")
+    page.locator("#id_lines-0-quantity").fill("3")
+    page.locator("#id_lines-1-tax_rate").fill("20")
+    # htmx recomputes on the server as you type: 3 × 80 + 450 = 690, tax 90 → 780
+    expect(page.locator("#quote-totals")).to_contain_text("780.00 EUR")
+    expect(page.locator("#line-total-0")).to_have_text("240.00 EUR")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / "quote-builder-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Save", exact=True).last.click()
+    expect(page.get_by_text("saved.")).to_be_visible()
+
+    page.get_by_role("link", name="Send", exact=True).click()
+    expect(page.get_by_label("Send to")).to_have_value("ada@example.com")
+    page.get_by_label("Message").fill("Dear Ada, as discussed.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("sent to ada@example.com")).to_be_visible()
+
+    [message] = mailoutbox
+    link = re.search(r"https?://[^\s]+/q/[^\s]+/", message.body)[0]
+    assert link.startswith(live_server.url)
+
+    page.context.clear_cookies()  # from here on a stranger: no session
+    stranger = page.context.new_page()
+    stranger.set_viewport_size({"width": 390, "height": 844})
+    stranger.goto(link)
+    expect(stranger.get_by_text("Planting plan")).to_be_visible()
+    expect(stranger.locator(".quote-totals .grand").last).to_contain_text("780.00 EUR")
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    stranger.screenshot(path=str(shots / "quote-public-phone.png"), full_page=True)
+    stranger.get_by_label("Your name").fill("Ada Lovelace")
+    stranger.get_by_label("I accept this quote and its terms").check()
+    stranger.get_by_role("button", name="Accept the quote").click()
+    expect(stranger.get_by_text("Thank you: the quote is accepted.")).to_be_visible()
+    stranger.screenshot(path=str(shots / "quote-accepted-phone.png"), full_page=True)
+    stranger.close()
+
+    quote = Quote.objects.get()
+    assert (quote.status, quote.accepted_by, quote.total) == (
+        QuoteStatus.ACCEPTED,
+        "Ada Lovelace",
+        Decimal("780.00"),
+    )
+    won = Deal.objects.select_related("stage", "order").get(pk=deal.pk)
+    assert won.stage.kind == StageKind.WON
+    assert won.order is not None and won.order.total == Decimal("780.00")
