@@ -93,6 +93,8 @@ def test(extra: list[str]) -> None:
         env["SOLOCRM_SKIP_BROWSER"] = "1"
     say("ruff")
     run(BIN / "ruff", "check", ".")
+    say("layers (import-linter: every package imports only the layers below it)")
+    run(BIN / "lint-imports")
     say("migrations are complete")
     run(PY, "manage.py", "makemigrations", "--check", "--dry-run", env=env)
     say("tests on SQLite")

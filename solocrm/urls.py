@@ -6,12 +6,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from solocrm.api import api_urls
+from solocrm.sales.tasks import views as tasks_views
 
 urlpatterns = [
     path("", include("solocrm.web.urls")),
     path("", include("solocrm.users.urls")),
     path("contacts/", include("solocrm.contacts.urls")),
     path("sales/", include("solocrm.sales.urls")),
+    path("account/", include("solocrm.sales.tasks.urls_account")),
+    # The private calendar feed (a signed token, no log-in: calendar apps cannot log in).
+    path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
     path("analytics/", include("solocrm.analytics.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in

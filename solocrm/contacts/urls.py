@@ -11,7 +11,6 @@ urlpatterns = [
     path("<uuid:public_id>/delete/", views.contact_delete, name="delete"),
     path("<uuid:public_id>/timeline/", views.contact_timeline, name="timeline"),
     path("<uuid:public_id>/notes/", views.contact_add_note, name="add_note"),
-    path("<uuid:public_id>/tasks/", views.contact_add_task, name="add_task"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
     path("companies/<uuid:public_id>/", views.company_detail, name="company_detail"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,11 +19,10 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
 
+from solocrm.lib import contact_page
 from solocrm.lib.access import get_for, role_required
 from solocrm.lib.http import vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
-from solocrm.sales.choices import REVENUE_STATUSES
-from solocrm.sales.tasks.forms import TaskForm
 
 from . import services
 from .choices import ImportStatus
@@ -66,24 +65,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return vary_on_htmx(render(request, template, context))
 
 
-def _contact_page_context(request: HttpRequest, contact: Contact, **forms) -> dict:
-    """Everything the contact page shows; each list is one query, whatever its length."""
-    orders = contact.orders.order_by("-ordered_at", "-id")
+def contact_page_context(request: HttpRequest, contact: Contact, **forms) -> dict:
+    """Everything the contact page shows; each list is one query, whatever its length. The
+    sections of other apps (orders, deals, tasks…) come from solocrm.lib.contact_page."""
     return {
         "contact": contact,
         "timeline": _timeline_page(contact, request.GET.get("timeline_page")),
-        "orders": orders[:20],
-        "order_totals": orders.filter(status__in=REVENUE_STATUSES)
-        .order_by("currency")
-        .values("currency")
-        .annotate(count=Count("id"), revenue=Sum("total")),
-        "deals": contact.deals.select_related("stage").order_by("closed_at", "-created_at")[:10],
-        "open_tasks": contact.tasks.open().select_related("deal").order_by("due_at", "-priority", "id"),
-        "done_tasks": contact.tasks.filter(done_at__isnull=False)
-        .select_related("deal")
-        .order_by("-done_at")[:10],
         "note_form": forms.get("note_form") or NoteForm(),
-        "task_form": forms.get("task_form") or TaskForm(auto_id="task_%s"),
+        **contact_page.sections_context(request, contact, forms),
     }
 
 
@@ -92,28 +81,28 @@ def _timeline_page(contact: Contact, number):
     return Paginator(entries, TIMELINE_PER_PAGE).get_page(number)
 
 
-def _get_contact(request: HttpRequest, public_id, action: str = Action.VIEW) -> Contact:
+def get_contact(request: HttpRequest, public_id, action: str = Action.VIEW) -> Contact:
     queryset = Contact.objects.select_related("company").prefetch_related("tags")
     return get_for(request.user, queryset, public_id, action)
 
 
 @role_required(Action.VIEW)
 def contact_detail(request: HttpRequest, public_id) -> HttpResponse:
-    contact = _get_contact(request, public_id)
-    return render(request, "contacts/contact_detail.html", _contact_page_context(request, contact))
+    contact = get_contact(request, public_id)
+    return render(request, "contacts/contact_detail.html", contact_page_context(request, contact))
 
 
 @role_required(Action.VIEW)
 def contact_timeline(request: HttpRequest, public_id) -> HttpResponse:
     """One more page of the timeline ("load more")."""
-    contact = _get_contact(request, public_id)
+    contact = get_contact(request, public_id)
     context = {"contact": contact, "timeline": _timeline_page(contact, request.GET.get("page"))}
     return render(request, "contacts/_timeline_items.html", context)
 
 
 @require_POST
 def contact_add_note(request: HttpRequest, public_id) -> HttpResponse:
-    contact = _get_contact(request, public_id, Action.EDIT)
+    contact = get_contact(request, public_id, Action.EDIT)
     form = NoteForm(request.POST)
     if form.is_valid():
         form.save(contact, actor=request.user)
@@ -126,26 +115,7 @@ def contact_add_note(request: HttpRequest, public_id) -> HttpResponse:
         context["timeline"] = _timeline_page(contact, 1)
         return render(request, "contacts/_note_response.html", context)
     return render(
-        request, "contacts/contact_detail.html", _contact_page_context(request, contact, note_form=form)
-    )
-
-
-@require_POST
-def contact_add_task(request: HttpRequest, public_id) -> HttpResponse:
-    contact = _get_contact(request, public_id, Action.EDIT)
-    form = TaskForm(request.POST, auto_id="task_%s")
-    if form.is_valid():
-        form.save(actor=request.user, contact=contact)
-        if not wants_partial(request):
-            messages.success(request, _("Task added."))
-            return redirect("contacts:detail", contact.uuid)
-        form = TaskForm(auto_id="task_%s")
-    if wants_partial(request):
-        context = _contact_page_context(request, contact, task_form=form)
-        context["saved"] = not form.is_bound
-        return render(request, "contacts/_task_response.html", context)
-    return render(
-        request, "contacts/contact_detail.html", _contact_page_context(request, contact, task_form=form)
+        request, "contacts/contact_detail.html", contact_page_context(request, contact, note_form=form)
     )
 
 
@@ -155,7 +125,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 
 
 def contact_edit(request: HttpRequest, public_id) -> HttpResponse:
-    return _contact_form(request, _get_contact(request, public_id, Action.EDIT))
+    return _contact_form(request, get_contact(request, public_id, Action.EDIT))
 
 
 def _contact_form(request: HttpRequest, contact: Contact | None) -> HttpResponse:
@@ -168,7 +138,7 @@ def _contact_form(request: HttpRequest, contact: Contact | None) -> HttpResponse
 
 def contact_delete(request: HttpRequest, public_id) -> HttpResponse:
     """A confirmation page; the POST deletes (owners only)."""
-    contact = _get_contact(request, public_id, Action.DELETE)
+    contact = get_contact(request, public_id, Action.DELETE)
     if request.method == "POST":
         name = str(contact)
         services.delete_contact(contact, actor=request.user)

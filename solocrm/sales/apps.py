@@ -8,4 +8,5 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from solocrm.sales import today  # noqa: F401 - registers this module's Today items
+        from solocrm.sales import contact_page, today  # noqa: F401 - registers the Today items and customer-page sections
+        from solocrm.sales.orders import importing  # noqa: F401 - registers the orders import

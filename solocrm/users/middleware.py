@@ -24,5 +24,5 @@ class FirstRunMiddleware:
         if not _users_exist and not request.path.startswith(FIRST_RUN_EXEMPT_PREFIXES):
             _users_exist = get_user_model().objects.exists()
             if not _users_exist:
-                return redirect("users:setup")
+                return redirect("web:setup")
         return self.get_response(request)

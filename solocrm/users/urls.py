@@ -6,16 +6,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from solocrm.sales.tasks import views as sales_views
-
 from . import views
 
 users_patterns = [
-    path("setup/", views.setup, name="setup"),
     path("account/tokens/", views.tokens, name="tokens"),
     path("account/tokens/<uuid:public_id>/revoke/", views.revoke_token, name="revoke_token"),
-    path("account/preferences/", views.preferences, name="preferences"),
-    path("account/preferences/calendar-reset/", views.reset_calendar, name="reset_calendar"),
 ]
 
 urlpatterns = [
@@ -25,6 +20,4 @@ urlpatterns = [
     # /i18n/setlang/ (same path, later in solocrm/urls.py) is not exempt from the log-in rule.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include((users_patterns, "users"))),
-    # The private calendar feed (a signed token, no log-in: calendar apps cannot log in).
-    path("calendar/<str:token>.ics", sales_views.calendar_feed, name="calendar_feed"),
 ]

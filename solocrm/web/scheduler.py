@@ -12,50 +12,22 @@ no worker is running (and therefore no digest is sent).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+
+from solocrm.lib.heartbeat import beat
 
 log = logging.getLogger("solocrm.worker")
-LATE_AFTER = timedelta(minutes=10)
 
 
 @dataclass
 class TickReport:
     digests: int = 0
     analytics_started: bool = False
-
-
-def _heartbeat_path() -> Path:
-    return Path(settings.DATA_DIR) / "worker-heartbeat.json"
-
-
-def beat(now: datetime) -> None:
-    path = _heartbeat_path()
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"at": now.isoformat(), "pid": os.getpid()}), encoding="utf-8")
-    os.replace(temporary, path)  # atomic: a reader never sees half a file
-
-
-def last_tick() -> datetime | None:
-    """When a worker last ran its scheduler (None: never, on this data directory)."""
-    try:
-        return parse_datetime(json.loads(_heartbeat_path().read_text(encoding="utf-8"))["at"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def worker_is_late(now: datetime | None = None) -> bool:
-    seen = last_tick()
-    return seen is None or (now or timezone.now()) - seen > LATE_AFTER
 
 
 def tick(now: datetime | None = None) -> TickReport:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +19,8 @@ from solocrm.lib.access import role_required
 from solocrm.lib.http import redirect_next
 from solocrm.lib.roles import Action
 from solocrm.sales.tasks import reminders
+from solocrm.users.forms import SetupForm
+from solocrm.users.setup import setup_needed
 
 from . import dashboard
 from .helpers import load_demo_data
@@ -58,3 +62,19 @@ def load_demo(request: HttpRequest) -> HttpResponse:
     else:
         load_demo_data(request)
     return redirect("web:home")
+
+
+@login_not_required
+def setup(request: HttpRequest) -> HttpResponse:
+    """Create the owner account, once, with the token printed by `solocrm serve`."""
+    if not setup_needed():
+        raise Http404
+    form = SetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to solocrm. Your owner account is ready."))
+        if form.cleaned_data["load_demo"]:
+            load_demo_data(request)
+        return redirect("web:home")
+    return render(request, "web/setup.html", {"form": form})

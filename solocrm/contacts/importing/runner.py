@@ -24,13 +24,21 @@ BATCH_SIZE = 5000  # rows per transaction: fewer commits (and WAL checkpoints) v
 Progress = Callable[[int, int | None], None]
 
 
+_added_kinds: dict[str, type[Kind]] = {}
+
+
+def register_kind(cls: type[Kind]) -> type[Kind]:
+    """Add an import kind from an app above contacts (sales adds orders from its ready())."""
+    _added_kinds[cls.name] = cls
+    return cls
+
+
 def kind_class(kind: str) -> type[Kind]:
     from .companies import CompaniesKind
     from .contacts import ContactsKind
     from .interactions import InteractionsKind
-    from .orders import OrdersKind
 
-    kinds = {k.name: k for k in (ContactsKind, CompaniesKind, OrdersKind, InteractionsKind)}
+    kinds = {k.name: k for k in (ContactsKind, CompaniesKind, InteractionsKind)} | _added_kinds
     if kind not in kinds:
         raise ImportFileError(_("Unknown import kind “%(kind)s”.") % {"kind": kind})
     return kinds[kind]

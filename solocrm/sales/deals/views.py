@@ -25,12 +25,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from solocrm.contacts.management.commands.export import csv_cell
 from solocrm.contacts.models import Contact
 from solocrm.contacts.views import _filter_from
 from solocrm.lib.access import get_for, role_required
 from solocrm.lib.http import next_url, vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
+from solocrm.lib.spreadsheet import csv_cell
 from solocrm.sales.choices import StageKind
 from solocrm.sales.deals import forecast
 from solocrm.sales.deals import services as pipeline

@@ -1,7 +1,7 @@
 """The PDF of a quote, drawn with fpdf2.
 
 fpdf2's built-in fonts cover Latin-1 only, so the PDF uses DejaVu Sans (vendored in
-solocrm/sales/fonts/, Bitstream Vera licence): Latin, Greek, Cyrillic and most symbols. For
+solocrm/sales/quotes/fonts/, Bitstream Vera licence): Latin, Greek, Cyrillic and most symbols. For
 Chinese, Japanese and Korean text a CJK font is added as a fallback: the file named by
 SOLOCRM_PDF_FONT, else the first of the usual system fonts that exists (Noto Sans CJK, WenQuanYi,
 AR PL, Microsoft YaHei…). Without one, characters no font has are drawn as empty boxes and the

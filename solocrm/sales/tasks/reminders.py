@@ -212,7 +212,7 @@ def render_digest(digest: Digest) -> EmailMultiAlternatives:
             "digest": digest,
             "tasks_url": public_url(reverse("sales:task_list")),
             "overdue_url": public_url(reverse("sales:task_list") + "?show=overdue"),
-            "prefs_url": public_url(reverse("users:preferences")),
+            "prefs_url": public_url(reverse("account:preferences")),
         }
         subject = ngettext(
             "solocrm: %(count)d task for %(day)s",

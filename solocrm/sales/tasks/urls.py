@@ -9,4 +9,5 @@ urlpatterns = [
     path("tasks/<uuid:public_id>/snooze/", views.task_snooze, name="task_snooze"),
     path("tasks/<uuid:public_id>/delete/", views.task_delete, name="task_delete"),
     path("log/", views.log_activity, name="log_activity"),
+    path("contacts/<uuid:public_id>/tasks/", views.contact_add_task, name="contact_add_task"),
 ]

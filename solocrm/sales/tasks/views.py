@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from solocrm.contacts.models import Contact
-from solocrm.lib import ratelimit
+from solocrm.contacts.views import contact_page_context, get_contact
+from solocrm.lib import heartbeat, ratelimit
 from solocrm.lib.access import can, get_for, require, role_required
 from solocrm.lib.http import next_url, redirect_next, vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
@@ -31,6 +32,8 @@ from solocrm.sales.tasks.filters import TaskFilter
 from solocrm.sales.tasks.forms import LogActivityForm, SnoozeForm, TaskEditForm, TaskForm
 from solocrm.sales.tasks.models import Task
 from solocrm.sales.tasks.services import TaskError, complete_task, delete_task, reopen_task, snooze_task
+from solocrm.users.forms import PreferencesForm
+from solocrm.users.models import Preferences
 
 TASKS_PER_PAGE = 50
 AGENDA_LIMIT = 20  # per section of the "all open" tab; each links to its full, paginated tab
@@ -267,3 +270,62 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="solocrm.ics"'
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_POST
+def contact_add_task(request: HttpRequest, public_id) -> HttpResponse:
+    """Add a task from the customer page (a fragment for htmx, else back to the page)."""
+    contact = get_contact(request, public_id, Action.EDIT)
+    form = TaskForm(request.POST, auto_id="task_%s")
+    if form.is_valid():
+        form.save(actor=request.user, contact=contact)
+        if not wants_partial(request):
+            messages.success(request, _("Task added."))
+            return redirect("contacts:detail", contact.uuid)
+        form = TaskForm(auto_id="task_%s")
+    if wants_partial(request):
+        context = contact_page_context(request, contact, task_form=form)
+        context["saved"] = not form.is_bound
+        return render(request, "contacts/_task_response.html", context)
+    return render(
+        request, "contacts/contact_detail.html", contact_page_context(request, contact, task_form=form)
+    )
+
+
+# --- the user's calendar and reminder preferences ---------------------------------------------
+
+
+@role_required(Action.VIEW)
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Calendar and reminders: the digest hour, the private calendar feed URL (to copy) and its
+    reset. Every role has its own."""
+    # Imported here: the users app sits below sales, which owns tasks, digests and the feed.
+    from solocrm.sales.tasks import reminders
+
+    prefs = Preferences.of(request.user)
+    form = PreferencesForm(request.POST or None, initial={"digest_hour": prefs.digest_hour})
+    if request.method == "POST" and form.is_valid():
+        reminders.set_digest_hour(request.user, form.cleaned_data["digest_hour"], actor=request.user)
+        messages.success(request, _("Preferences saved."))
+        return redirect("account:preferences")
+    context = {
+        "form": form,
+        "prefs": prefs,
+        "feed_url": feeds.feed_url(request.user, request),
+        "worker_seen": heartbeat.last_tick(),
+        "worker_late": heartbeat.worker_is_late(),
+        "has_email": bool(request.user.email),
+    }
+    response = render(request, "sales/preferences.html", context)
+    response["Cache-Control"] = "no-store"  # the feed URL is a secret
+    return response
+
+
+@require_POST
+@role_required(Action.VIEW)
+def reset_calendar(request: HttpRequest) -> HttpResponse:
+    """Revoke the calendar feed URL given out so far; the page then shows the new one."""
+
+    feeds.reset_feed(request.user, actor=request.user)
+    messages.success(request, _("The old calendar link stopped working. Subscribe again with the new one."))
+    return redirect("account:preferences")

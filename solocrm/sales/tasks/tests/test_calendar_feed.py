@@ -174,9 +174,9 @@ def test_the_reset_button_gives_a_new_link(owner_client, owner):
 
 def test_the_page_warns_when_no_worker_runs(owner_client):
     assert "has not run yet" in owner_client.get(PREFS).content.decode()
-    from solocrm.web import scheduler
+    from solocrm.lib import heartbeat
 
-    scheduler.beat(timezone.now())
+    heartbeat.beat(timezone.now())
     assert "is running" in owner_client.get(PREFS).content.decode()
 
 

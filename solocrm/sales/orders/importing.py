@@ -15,14 +15,14 @@ from typing import Any
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from solocrm.contacts.choices import LifecycleStage
+from solocrm.contacts.importing import values as v
+from solocrm.contacts.importing.base import Context, IdSet, Item, Kind, parse_into
+from solocrm.contacts.importing.runner import register_kind
+from solocrm.contacts.models import Contact
 from solocrm.lib.normalize import normalize_currency, parse_money, split_full_name
 from solocrm.sales.choices import OrderStatus, SalesChannel
-from solocrm.sales.models import Order, OrderLine, Product
-
-from ..choices import LifecycleStage
-from ..models import Contact
-from . import values as v
-from .base import Context, IdSet, Item, Kind, parse_into
+from solocrm.sales.orders.models import Order, OrderLine, Product
 
 ORDER_TEXT = (
     ("order_number", 100),
@@ -104,6 +104,7 @@ def parse_channel(value: str) -> str:
     return CHANNEL_WORDS.get(key) or (key if key in SalesChannel.values else SalesChannel.OTHER.value)
 
 
+@register_kind
 class OrdersKind(Kind):
     name = "orders"
     required = ("total", "line_price", "line_name", "order_number", "external_id")

@@ -29,7 +29,7 @@ def _form(token: str, **changes) -> dict:
 def test_every_page_sends_the_first_visitor_to_setup(client):
     response = client.get("/contacts/")
     assert response.status_code == 302
-    assert response["Location"] == reverse("users:setup") == SETUP
+    assert response["Location"] == reverse("web:setup") == SETUP
 
 
 def test_it_asks_for_the_token_and_the_owner_details(client):

@@ -14,7 +14,6 @@ import enum
 import io
 import json
 import os
-import re
 import sys
 import types
 import typing
@@ -35,6 +34,7 @@ from ninja import FilterSchema
 
 from solocrm.contacts.filters import ContactFilter
 from solocrm.contacts.models import Contact
+from solocrm.lib.spreadsheet import LIST_SEPARATOR, csv_cell
 
 CHUNK = 2000
 FORMATS = ("csv", "json", "jsonl", "vcard")
@@ -50,7 +50,6 @@ ORDER_COLUMNS = [
     "uuid", "number", "external_id", "source", "status", "channel", "currency", "total", "ordered_at",
     "contact_uuid", "contact_name", "email", "line_count", "lines", "notes", "created_at",
 ]  # fmt: skip
-LIST_SEPARATOR = "; "  # the importer splits lists (e-mails, phones, tags) on ";" and ","
 
 
 # -- the kinds of list --------------------------------------------------------------------------
@@ -144,28 +143,6 @@ def order_record(order: Any) -> dict[str, Any]:
 
 
 # -- formats ------------------------------------------------------------------------------------
-
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d[\d\s().-]*")  # "+14155550100", "-12.50": data, not formulas
-
-
-def csv_cell(value: Any) -> str:
-    """A value as CSV text: lists joined, dates in ISO 8601, and text that a spreadsheet would
-    run as a formula prefixed with an apostrophe (OWASP's advice against CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return LIST_SEPARATOR.join(csv_cell(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False) if value else ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
 
 def lines_summary(lines: list[dict[str, Any]]) -> str:
     return LIST_SEPARATOR.join(

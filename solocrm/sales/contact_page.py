@@ -1,0 +1,41 @@
+"""What the sales app adds to the customer page (solocrm.lib.contact_page): the person's orders
+with their totals per currency, their deals, open and done tasks, and the task form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.http import HttpRequest
+
+from solocrm.lib.contact_page import section
+from solocrm.sales.choices import REVENUE_STATUSES
+from solocrm.sales.tasks.forms import TaskForm
+
+
+@section("orders")
+def orders(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any]:
+    placed = contact.orders.order_by("-ordered_at", "-id")
+    return {
+        "orders": placed[:20],
+        "order_totals": placed.filter(status__in=REVENUE_STATUSES)
+        .order_by("currency")
+        .values("currency")
+        .annotate(count=Count("id"), revenue=Sum("total")),
+    }
+
+
+@section("deals")
+def deals(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any]:
+    return {"deals": contact.deals.select_related("stage").order_by("closed_at", "-created_at")[:10]}
+
+
+@section("tasks")
+def tasks(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "open_tasks": contact.tasks.open().select_related("deal").order_by("due_at", "-priority", "id"),
+        "done_tasks": contact.tasks.filter(done_at__isnull=False)
+        .select_related("deal")
+        .order_by("-done_at")[:10],
+        "task_form": forms.get("task_form") or TaskForm(auto_id="task_%s"),
+    }
