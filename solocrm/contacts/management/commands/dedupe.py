@@ -46,6 +46,9 @@ def _plain(value: Any) -> Any:
 
 class Command(BaseCommand):
     help = _("List contacts that are probably the same person; --apply merges them.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -22,6 +22,9 @@ from solocrm.users.models import TOKEN_PREFIX, ApiToken, hash_token
 
 class Command(BaseCommand):
     help = _("Create, list and revoke API tokens.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="create|list|revoke")
