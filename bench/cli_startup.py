@@ -9,8 +9,13 @@ contacts tiny.csv --dry-run` (two rows) and `solocrm analytics fit-clv` on a 10-
 baseline is `python -c "import django; django.setup()"` with the project's settings and the same
 environment. The runs are interleaved (baseline, each command, baseline, ...) so that a burst of
 load from other work on the machine hits all of them alike; each figure is the median of
-``--repeat`` runs. ``--tree`` times another source tree (e.g. ``git archive`` of an older commit)
-with this same script, for a before/after comparison.
+``--repeat`` runs. A second reference, `django.setup()` followed by `import pandas, scipy.optimize,
+scipy.special`, is the floor for fit-clv, whose work needs those libraries: its overhead over that
+floor is what the command itself adds. ``--tree`` times another source tree (e.g. ``git archive``
+of an older commit) with this same script, for a before/after comparison.
+
+Besides wall time, each run's CPU time (user + system, from ``getrusage`` of the children) is
+recorded: on a machine shared with other work it is what the wall time would be on an idle core.
 
 Prints one JSON line: the baseline, each command's median wall time and its overhead over the
 baseline, and whether each overhead is within the budget (issue 10: <= 0.5 s).
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,7 +70,14 @@ def environment(tree: Path, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time of one run of ``argv``."""
+    cpu = children_cpu()
     began = time.perf_counter()
     done = subprocess.run(
         argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
@@ -72,7 +85,7 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()}")
-    return seconds
+    return seconds, children_cpu() - cpu
 
 
 def main() -> None:
@@ -87,14 +100,21 @@ def main() -> None:
         env = environment(tree, folder / "data")
         solocrm = [sys.executable, "-m", "solocrm.cli"]
         subprocess.run([*solocrm, "migrate", "-v", "0"], env=env, cwd=tree, check=True)  # untimed
-        runs: dict[str, list[float]] = {"django_setup": []}
+        runs: dict[str, list[tuple[float, float]]] = {"django_setup": [], "django_setup_and_libraries": []}
         baseline = [sys.executable, "-c", "import django; django.setup()"]
+        floor = [sys.executable, "-c", f"{baseline[-1]}; import pandas, scipy.optimize, scipy.special"]
         for _ in range(args.repeat):
             runs["django_setup"].append(timed(baseline, env, tree))
+            runs["django_setup_and_libraries"].append(timed(floor, env, tree))
             for name, argv in commands(folder).items():
                 runs.setdefault(name, []).append(timed([*solocrm, *argv], env, tree))
-    medians = {name: statistics.median(seconds) for name, seconds in runs.items()}
-    base = medians.pop("django_setup")
+    medians = {name: statistics.median(wall for wall, _ in timings) for name, timings in runs.items()}
+    cpu = {name: statistics.median(used for _, used in timings) for name, timings in runs.items()}
+    base, base_cpu = medians.pop("django_setup"), cpu.pop("django_setup")
+    libraries, libraries_cpu = (
+        medians.pop("django_setup_and_libraries"),
+        cpu.pop("django_setup_and_libraries"),
+    )
     overhead = {name: seconds - base for name, seconds in medians.items()}
     for name, seconds in medians.items():
         print(f"{name:<24} {seconds:6.3f} s  overhead {overhead[name]:+.3f} s", file=sys.stderr)
@@ -102,10 +122,18 @@ def main() -> None:
         "tree": str(tree),
         "repeat": args.repeat,
         "django_setup_s": round(base, 3),
+        "django_setup_and_libraries_s": round(libraries, 3),
+        "fit_clv_over_libraries_s": round(medians["analytics_fit_clv"] - libraries, 3),
         "median_s": {k: round(v, 3) for k, v in medians.items()},
         "overhead_s": {k: round(v, 3) for k, v in overhead.items()},
         "budget_overhead_s": BUDGET_S,
         "within_budget": {k: v <= BUDGET_S for k, v in overhead.items()},
+        "cpu": {
+            "django_setup_s": round(base_cpu, 3),
+            "django_setup_and_libraries_s": round(libraries_cpu, 3),
+            "median_s": {k: round(v, 3) for k, v in cpu.items()},
+            "overhead_s": {k: round(v - base_cpu, 3) for k, v in cpu.items()},
+        },
         "load_average": os.getloadavg()[0],
     }
     print(json.dumps(result))

@@ -484,7 +484,8 @@ def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGammaModel | None, dic
             "reason": "fewer than two repeat buyers with a positive spend: the spend model needs "
             "repeat purchases",
         }
-    correlation = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):  # all the same frequency: r is undefined (NaN)
+        correlation = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
     gg = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
     section = {"fitted": True, **_model_section(gg), "frequency_value_correlation": _json_float(correlation)}
     if abs(correlation) >= CORRELATION_WARNING:
