@@ -20,11 +20,13 @@ count:
   10 % a year), the top 10 and a JSON line on stdout.
 
 The two are interleaved (ours, theirs, ours, ...) so load from other work on the machine hits both
-alike; each figure is the median of ``--repeat`` runs. In-process timings of our read and of the
-report (for the breakdown in docs/benchmarks.md) come from one more run inside this process; our
-start-up (interpreter, Django set-up, imports) is the end-to-end time less these. Prints one JSON
-line: both medians, the speed-up (budget, issue 10: >= 6x), the fitted parameters of both and their
-largest relative difference, whether both list the same top 10, and the load average.
+alike; each figure is the median of ``--repeat`` runs, in wall time and in CPU time (user + system
+of the process: what the wall time would be on an idle core, as both do their work on one). The
+in-process timings of our read and of the report (for the breakdown in docs/benchmarks.md) come
+from one more run inside this process; our start-up (interpreter, Django set-up, imports) is the
+end-to-end time less these. Prints one JSON line: both medians, the speed-up (budget, issue 10:
+>= 6x), the fitted parameters of both and their largest relative difference, whether both list the
+same top 10, and the load average.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -88,13 +91,20 @@ def transactions_file(customers: int, seed: int) -> Path:
     return path
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """Wall time, CPU time (user + system) and the JSON output of one run of ``argv``."""
+    cpu = children_cpu()
     began = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds, json.loads(done.stdout.strip().splitlines()[-1])
+    return seconds, children_cpu() - cpu, json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def in_process_breakdown(path: Path) -> dict[str, float]:
@@ -130,13 +140,17 @@ def main() -> None:
         theirs_argv = [sys.executable, "-c", LIFETIMES_SCRIPT, str(path)]
         ours_s: list[float] = []
         theirs_s: list[float] = []
+        ours_cpu: list[float] = []
+        theirs_cpu: list[float] = []
         for _ in range(args.repeat):
-            seconds, report = run(ours_argv, env)
+            seconds, cpu, report = run(ours_argv, env)
             ours_s.append(seconds)
-            print(f"solocrm fit-clv: {seconds:.2f} s", file=sys.stderr, flush=True)
-            seconds, baseline = run(theirs_argv, env)
+            ours_cpu.append(cpu)
+            print(f"solocrm fit-clv: {seconds:.2f} s ({cpu:.2f} s CPU)", file=sys.stderr, flush=True)
+            seconds, cpu, baseline = run(theirs_argv, env)
             theirs_s.append(seconds)
-            print(f"lifetimes: {seconds:.2f} s", file=sys.stderr, flush=True)
+            theirs_cpu.append(cpu)
+            print(f"lifetimes: {seconds:.2f} s ({cpu:.2f} s CPU)", file=sys.stderr, flush=True)
     ours_params = {**report["bgnbd"]["params"], **report["gamma_gamma"]["params"]}
     theirs_params = {k: baseline["params"][k] for k in ours_params}
     ours_median, theirs_median = statistics.median(ours_s), statistics.median(theirs_s)
@@ -153,6 +167,10 @@ def main() -> None:
         "speedup": round(theirs_median / ours_median, 1),
         "budget_speedup": BUDGET_SPEEDUP,
         "within_budget": theirs_median / ours_median >= BUDGET_SPEEDUP,
+        # CPU time (user + system): what the wall time would be on an idle machine
+        "ours_cpu_s": round(statistics.median(ours_cpu), 2),
+        "lifetimes_cpu_s": round(statistics.median(theirs_cpu), 2),
+        "speedup_cpu": round(statistics.median(theirs_cpu) / statistics.median(ours_cpu), 1),
         "ours_in_process_s": {k: round(v, 3) for k, v in breakdown.items()},
         # what the process spends outside its work: interpreter, Django set-up, imports
         "ours_start_and_imports_s": round(ours_median - sum(breakdown.values()), 2),
