@@ -12,8 +12,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rich.console import Console
-from rich.table import Table
 
 from solocrm.users import services
 from solocrm.users.choices import Role
@@ -50,6 +48,9 @@ class Command(BaseCommand):
         )
 
     def list(self, options: dict) -> None:
+        from rich.console import Console  # only here: `token create` in a script starts faster
+        from rich.table import Table
+
         tokens = ApiToken.objects.select_related("user").order_by("-created_at")
         if options["user"]:
             tokens = tokens.filter(user=self._user(options["user"]))
