@@ -17,6 +17,7 @@ References
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import io
 import zipfile
@@ -33,6 +34,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CANDIDATE_SEPARATORS = (",", ";", "\t", "|")
 HOLDOUT_FREQUENCY_CAP = 7  # the last row of the table groups 7 and more repeat purchases
 CORRELATION_WARNING = 0.3
+SNIFF_BYTES = 1 << 16  # the separator is guessed from the first line found in this much of the file
 
 
 class TransactionsFileError(ValueError):
@@ -71,6 +73,15 @@ def read_transactions(
     pandas.DataFrame
         ``customer`` (str), ``date`` (datetime64), ``amount`` (float, >= 0) in file order.
 
+    Notes
+    -----
+    A clean delimited text file (every cell present and valid) is read by the C parser straight
+    into numbers and strings, and each distinct date is parsed once (a file spans a few hundred
+    days, not millions), so a million customers take about a second. Anything unusual (a blank
+    line of separators, an empty customer, a bad date or amount, an odd separator or encoding)
+    sends the file through the careful reader, which explains the first problem with its line and
+    column.
+
     Raises
     ------
     TransactionsFileError
@@ -83,6 +94,10 @@ def read_transactions(
         wanted["amount"] = amount_col
     positions = _positions(wanted)
     header = positions is None
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        clean = _read_clean_text(path, wanted, positions, date_format, sep, encoding)
+        if clean is not None:
+            return clean
     raw = (
         _read_excel(path, header)
         if path.suffix.lower() in EXCEL_SUFFIXES
@@ -148,9 +163,7 @@ def fit_clv_report(
         raise ValueError("there are no transactions to fit")
     end = pd.Timestamp(observation_end) if observation_end is not None else transactions["date"].max()
     amounts = transactions["amount"] if "amount" in transactions.columns else None
-    summary = summarize(
-        transactions["customer"], transactions["date"], amounts, observation_end=end, time_unit=time_unit
-    )
+    summary, ids = _summarize(transactions, amounts, observation_end=end, time_unit=time_unit)
     bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
     gg, gamma_gamma = _fit_gamma_gamma(summary)
     report: dict[str, Any] = {
@@ -161,8 +174,32 @@ def fit_clv_report(
     }
     if calibration_end is not None:
         report["holdout"] = _holdout_section(transactions, amounts, calibration_end, end, time_unit)
-    report.update(_clv_sections(bg, gg, summary, months, discount_rate_yearly, time_unit, top))
+    report.update(_clv_sections(bg, gg, summary, ids, months, discount_rate_yearly, time_unit, top))
     return report
+
+
+def _summarize(
+    transactions: pd.DataFrame, amounts: pd.Series | None, **options: Any
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`summarize` indexed by customer number, and the customer id of each number.
+
+    The customers are numbered in order of appearance (one hashing pass) so that the summary is
+    built on dense integers, and the ids are only looked up for the customers that are shown:
+    sorting or indexing a million string ids would cost more than the whole fit.
+    """
+    codes, ids = pd.factorize(transactions["customer"].to_numpy())
+    summary = summarize(codes, transactions["date"], amounts, **options)
+    return summary, np.asarray(ids, dtype=object)
+
+
+def _top(scores: pd.DataFrame, column: str, top: int, ids: np.ndarray) -> pd.DataFrame:
+    """The ``top`` rows by ``column``, ties by customer id, indexed by customer id."""
+    candidates = scores.nlargest(top, column, keep="all")
+    candidates.index = pd.Index(ids[candidates.index.to_numpy()], name="customer")
+    ranked = candidates.assign(_id=candidates.index).sort_values(
+        [column, "_id"], ascending=[False, True], kind="stable"
+    )
+    return ranked.head(top).drop(columns="_id")
 
 
 def _positions(wanted: dict[str, str | int]) -> dict[str, int] | None:
@@ -182,12 +219,9 @@ def _positions(wanted: dict[str, str | int]) -> dict[str, int] | None:
 
 def _read_text(path: Path, header: bool, sep: str | None, encoding: str | None) -> pd.DataFrame:
     text = _decode(path, encoding)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    separator = sep or max(CANDIDATE_SEPARATORS, key=first_line.count)
-    if sep is None and first_line.count(separator) == 0:
-        separator = r"\s+"  # e.g. CDNOW_sample.txt: columns aligned with spaces
+    separator = _separator(text, sep)
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=separator,
             header=0 if header else None,
@@ -202,6 +236,126 @@ def _read_text(path: Path, header: bool, sep: str | None, encoding: str | None) 
         raise TransactionsFileError(
             f"{path.name} cannot be read as a table: {error}. Check the separator (--sep) and the quoting"
         ) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the first fields as row labels when every line has more than the header
+        raise TransactionsFileError(
+            f"the lines of {path.name} have more fields than its header line. Check the separator "
+            "(--sep) and the quoting"
+        )
+    return frame
+
+
+def _separator(text: str, sep: str | None) -> str:
+    """The given separator, or the likeliest one on the first non-blank line of ``text``."""
+    if sep:
+        return sep
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    separator = max(CANDIDATE_SEPARATORS, key=first_line.count)
+    if first_line.count(separator) == 0:
+        return r"\s+"  # e.g. CDNOW_sample.txt: columns aligned with spaces
+    return separator
+
+
+def _read_clean_text(
+    path: Path,
+    wanted: dict[str, str | int],
+    positions: dict[str, int] | None,
+    date_format: str | None,
+    sep: str | None,
+    encoding: str | None,
+) -> pd.DataFrame | None:
+    """Read a clean delimited file fast, or return ``None`` to leave it to the careful reader.
+
+    ``None`` means only "not the common case" (unusual separator, a problem somewhere, ...): the
+    careful reader then gives the same result or the message that explains the problem.
+    """
+    separator = _sniffed_separator(path, sep, encoding)
+    if separator is None or len(separator) != 1:
+        return None
+    options: dict[str, Any] = {
+        "sep": separator,
+        "encoding": encoding or "utf-8-sig",
+        "header": None if positions is not None else 0,
+        "keep_default_na": False,
+        "na_filter": False,
+        "engine": "c",
+    }
+    try:
+        columns = pd.read_csv(path, nrows=0, **options).columns
+        names = positions if positions is not None else _names_in_header(columns, wanted)
+        if names is None or len(set(names.values())) != len(names) or not set(names.values()) <= set(columns):
+            return None
+        # Every column is read (not only the wanted ones): with usecols the C parser would let a
+        # line with too many fields pass, which the careful reader rejects.
+        dtypes: dict[Any, Any] = dict.fromkeys(columns, object)
+        if "amount" in names:
+            dtypes[names["amount"]] = np.float64
+        raw = pd.read_csv(path, dtype=dtypes, **options)
+    except (ValueError, OSError, LookupError, KeyError, pd.errors.ParserError):
+        # a bad number or byte, too few columns, quoting...: the careful reader says where
+        return None
+    if not isinstance(raw.index, pd.RangeIndex):  # more fields than header names on every line
+        return None
+    if raw.empty:
+        return None
+    customers = _clean_customers(raw[names["customer"]].to_numpy(object))
+    dates = _clean_dates(raw[names["date"]].to_numpy(object), date_format)
+    if customers is None or dates is None:
+        return None
+    frame = pd.DataFrame({"customer": customers, "date": dates})
+    if "amount" in names:
+        amounts = raw[names["amount"]].to_numpy(np.float64)
+        if not (np.isfinite(amounts).all() and (amounts >= 0).all()):
+            return None
+        frame["amount"] = amounts
+    return frame
+
+
+def _sniffed_separator(path: Path, sep: str | None, encoding: str | None) -> str | None:
+    """The separator :func:`_read_text` would use, from the start of the file only."""
+    if sep:
+        return sep
+    try:
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+        # incremental: a character cut in two at the end of the sample is not an error
+        text = codecs.getincrementaldecoder(encoding or "utf-8-sig")().decode(head, final=False)
+    except (OSError, LookupError, UnicodeDecodeError):
+        return None
+    if len(head) == SNIFF_BYTES and not any(line.strip() for line in text.splitlines()[:-1]):
+        return None  # no complete non-blank line in the sample
+    return _separator(text, None)
+
+
+def _names_in_header(columns: pd.Index, wanted: dict[str, str | int]) -> dict[str, Any] | None:
+    """The header's own column names for the wanted columns (matched as :func:`_select_columns`)."""
+    by_name = {str(name).strip().casefold(): name for name in columns}
+    names = {key: by_name.get(str(spec).strip().casefold()) for key, spec in wanted.items()}
+    return None if None in names.values() else names
+
+
+def _clean_customers(values: np.ndarray) -> np.ndarray | None:
+    """The stripped customer ids; ``None`` when one is empty."""
+    stripped = [value.strip() for value in values]  # str.strip returns the same object when clean
+    if not all(stripped):
+        return None
+    return np.array(stripped, dtype=object)
+
+
+def _clean_dates(values: np.ndarray, date_format: str | None) -> pd.DatetimeIndex | None:
+    """Parse each distinct date once (a file has a few hundred days, not millions); ``None``
+    when one does not parse. The format is inferred from the first row, as for the whole column."""
+    codes, uniques = pd.factorize(values)
+    stripped = pd.Index([value.strip() for value in uniques], dtype=object)
+    try:
+        parsed = pd.DatetimeIndex(pd.to_datetime(stripped, format=date_format, errors="coerce"))
+    except (ValueError, TypeError):
+        return None
+    if parsed.hasnans:
+        return None
+    if parsed.tz is not None:
+        parsed = parsed.tz_localize(None)
+    return parsed.take(codes)
 
 
 def _decode(path: Path, encoding: str | None) -> str:
@@ -330,7 +484,8 @@ def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGammaModel | None, dic
             "reason": "fewer than two repeat buyers with a positive spend: the spend model needs "
             "repeat purchases",
         }
-    correlation = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):  # all the same frequency: r is undefined (NaN)
+        correlation = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
     gg = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
     section = {"fitted": True, **_model_section(gg), "frequency_value_correlation": _json_float(correlation)}
     if abs(correlation) >= CORRELATION_WARNING:
@@ -375,13 +530,8 @@ def _holdout_section(
     transactions: pd.DataFrame, amounts: pd.Series | None, calibration_end: Any, end: pd.Timestamp, unit: str
 ) -> dict[str, Any]:
     """Fit on the calibration period, forecast the holdout period, compare (Fig. 3 of [1])."""
-    split = summarize(
-        transactions["customer"],
-        transactions["date"],
-        amounts,
-        observation_end=end,
-        calibration_end=calibration_end,
-        time_unit=unit,
+    split, _ids = _summarize(
+        transactions, amounts, observation_end=end, calibration_end=calibration_end, time_unit=unit
     )
     bg = BetaGeoModel().fit(split["frequency"], split["recency"], split["T"])
     duration = float(split["duration_holdout"].iloc[0])
@@ -414,6 +564,7 @@ def _clv_sections(
     bg: BetaGeoModel,
     gg: GammaGammaModel | None,
     summary: pd.DataFrame,
+    ids: np.ndarray,
     months: int,
     rate: float,
     unit: str,
@@ -434,7 +585,7 @@ def _clv_sections(
     clv_section: dict[str, Any] = {"months": months, "discount_rate_yearly": rate}
     if gg is None:
         clv_section["reason"] = "no spend model: customers are ranked by expected purchases"
-        ranked = scores.nlargest(top, "expected_purchases")
+        ranked = _top(scores, "expected_purchases", top, ids)
     else:
         scores["monetary_value"] = summary["monetary_value"]
         scores["clv"] = customer_lifetime_value(
@@ -449,7 +600,7 @@ def _clv_sections(
             time_unit=unit,
         )
         clv_section.update(total=_json_float(scores["clv"].sum()), mean=_json_float(scores["clv"].mean()))
-        ranked = scores.nlargest(top, "clv")
+        ranked = _top(scores, "clv", top, ids)
     rows = [
         {"customer": str(customer), **{k: _json_value(v) for k, v in row.items()}}
         for customer, row in zip(ranked.index, ranked.to_dict("records"), strict=True)

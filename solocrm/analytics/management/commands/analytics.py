@@ -30,6 +30,9 @@ def iso_date(text: str) -> date:
 
 class Command(BaseCommand):
     help = _("Customer analytics: refresh the scores, show the refresh status, or fit CLV on a file.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
 from solocrm.contacts.dedupe import DEFAULT_THRESHOLD, Candidate, find_duplicate_candidates
 from solocrm.contacts.merge import merge_contacts, preview_merge
 from solocrm.contacts.models import Contact
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def contact_json(contact: Contact) -> dict[str, Any]:
@@ -46,6 +46,9 @@ def _plain(value: Any) -> Any:
 
 class Command(BaseCommand):
     help = _("List contacts that are probably the same person; --apply merges them.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -80,6 +83,8 @@ class Command(BaseCommand):
             self._merge(candidates, quiet=as_json)
 
     def _console(self) -> Console:
+        from rich.console import Console  # rich only when printing, not for --json
+
         # A wide console when writing to a file or pipe, so e-mail addresses are not cut.
         return Console(file=self.stdout, width=None if self.stdout.isatty() else 160)
 
@@ -102,6 +107,8 @@ class Command(BaseCommand):
         if not candidates:
             console.print(_("No duplicates found."))
             return
+        from rich.table import Table
+
         table = Table(title=_("%(count)d groups of probable duplicates") % {"count": len(candidates)})
         for column in (_("Reason"), _("Score"), _("Keep"), _("Merge into it")):
             table.add_column(column)
@@ -112,6 +119,8 @@ class Command(BaseCommand):
         console.print(table)
 
     def _merge(self, candidates: list[Candidate], quiet: bool) -> None:
+        from rich.progress import Progress
+
         merged = 0
         with Progress(console=self._console(), disable=quiet) as bar:
             task = bar.add_task(_("Merging"), total=len(candidates))

@@ -28,6 +28,9 @@ def mapping_pair(text: str) -> tuple[str, str]:
 
 class Command(BaseCommand):
     help = _("Import contacts, companies, orders or interactions from a CSV, XLSX or vCard file.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=ImportKind.values)

@@ -319,6 +319,9 @@ def filter_from_options(schema: type[FilterSchema], options: dict[str, Any]) -> 
 
 class Command(BaseCommand):
     help = _("Export contacts or orders as CSV, JSON, JSON Lines or vCard (contacts).")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = parser.add_subparsers(dest="kind", required=True, metavar="{contacts,orders}")

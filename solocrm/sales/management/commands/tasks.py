@@ -25,6 +25,9 @@ def _when(value: datetime | date | None) -> str:
 
 class Command(BaseCommand):
     help = _("Tasks and the daily agenda: `tasks today` prints what deserves your time today.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

@@ -21,6 +21,9 @@ from solocrm.users.setup import consume_setup_token
 
 class Command(BaseCommand):
     help = _("Create a user with a role (owner, assistant or viewer).")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
     stealth_options = ("stdin",)  # tests and callers may pass a stream instead of sys.stdin
 
     def add_arguments(self, parser: CommandParser) -> None:

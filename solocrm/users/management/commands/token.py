@@ -12,8 +12,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rich.console import Console
-from rich.table import Table
 
 from solocrm.lib.roles import Role
 from solocrm.users import services
@@ -22,6 +20,9 @@ from solocrm.users.models import TOKEN_PREFIX, ApiToken, hash_token
 
 class Command(BaseCommand):
     help = _("Create, list and revoke API tokens.")
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="create|list|revoke")
@@ -47,6 +48,9 @@ class Command(BaseCommand):
         )
 
     def list(self, options: dict) -> None:
+        from rich.console import Console  # only here: `token create` in a script starts faster
+        from rich.table import Table
+
         tokens = ApiToken.objects.select_related("user").order_by("-created_at")
         if options["user"]:
             tokens = tokens.filter(user=self._user(options["user"]))

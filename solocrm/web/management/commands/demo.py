@@ -20,6 +20,9 @@ class Command(BaseCommand):
         "Load demo data: contacts, companies, products, three years of orders, interactions, tasks, "
         "deals, quotes and a lead form."
     )
+    # The system checks import every URL module (and with it pandas, scipy, fpdf…): seconds
+    # this command does not need. `solocrm check`, `serve` and `worker` still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
