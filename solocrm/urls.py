@@ -14,6 +14,7 @@ urlpatterns = [
     path("sales/", include("solocrm.sales.urls")),
     path("q/", include("solocrm.sales.urls_public_quotes")),
     path("analytics/", include("solocrm.analytics.urls")),
+    path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.urls_public")),  # public lead forms, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.
