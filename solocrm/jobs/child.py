@@ -7,10 +7,12 @@ not outlive it (the next worker marks it failed; a half-run job writing on would
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import sys
 import threading
+import traceback
 
 
 def _exit_when_the_worker_dies() -> None:
@@ -36,13 +38,22 @@ def main(job_id: str) -> None:
     from solocrm.jobs.models import Job
     from solocrm.jobs.services import execute
 
+    code = 0
     try:
         job = Job.objects.filter(uuid=job_id).first()
         if job is not None:
             Job.objects.filter(pk=job.pk).update(pid=os.getpid())
             execute(job)
+    except BaseException:  # execute() records the job's own errors; this is the child's
+        traceback.print_exc()
+        code = 1
     finally:
         connections.close_all()
+        logging.shutdown()  # flush what the job logged
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Not a normal interpreter exit: the thread blocked on stdin would make it abort.
+        os._exit(code)
 
 
 if __name__ == "__main__":

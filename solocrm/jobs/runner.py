@@ -83,15 +83,17 @@ def supervise(job: Job) -> Job:
     job.refresh_from_db()
     if job.status == JobStatus.RUNNING:  # the child did not get to write how it ended
         if reason == "cancel":
-            finish(job, JobStatus.CANCELLED, _("Cancelled."))
+            status, message = JobStatus.CANCELLED, _("Cancelled.")
         elif reason == "timeout":
-            finish(job, JobStatus.FAILED, timed_out_message(job))
+            status, message = JobStatus.FAILED, timed_out_message(job)
         else:
+            status = JobStatus.FAILED
             message = _("The job's process ended unexpectedly (exit code %(code)s).") % {
                 "code": child.returncode
             }
-            finish(job, JobStatus.FAILED, message)
-        stopped(job)
+        job.message = message
+        stopped(job)  # tidy first: once the job reads as ended, what it owns does too
+        finish(job, status, message)
     return job
 
 

@@ -45,6 +45,7 @@ HEARTBEAT_EVERY = 5.0  # seconds between two "still alive" writes of a running j
 STALE_AFTER = timedelta(seconds=60)  # a running job not heard of for this long is abandoned
 
 CLAIMED, DEFERRED, GONE = "claimed", "deferred", "gone"
+STARTED = "started"  # the step of a job whose handler has not reported any progress yet
 
 
 class JobCancelled(Exception):
@@ -229,6 +230,7 @@ def execute(job: Job, *, also: Callable[[str, int, int | None], None] | None = N
     progress = Progress(job, also)
     try:
         progress.check()  # cancelled or out of time before it started
+        progress(STARTED, 0, None)  # the job page shows it began (and the handler is running)
         value = registry.load(job).handler(job, progress)
     except (JobCancelled, JobTimedOut, JobFailed) as error:
         status = JobStatus.CANCELLED if isinstance(error, JobCancelled) else JobStatus.FAILED

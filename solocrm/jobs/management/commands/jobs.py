@@ -71,12 +71,15 @@ class Command(BaseCommand):
         from rich.markup import escape
         from rich.table import Table
 
-        console = Console(file=self.stdout._out, soft_wrap=False)
+        # Piped into a file or grep, a table is not squeezed into 80 columns.
+        width = None if self.stdout.isatty() else 160
+        console = Console(file=self.stdout._out, soft_wrap=False, width=width)
         if not jobs:
             console.print(_("No background jobs yet."))
             return
         table = Table(title=_("Background jobs"))
-        for column in (_("Id"), _("Job"), _("Status"), _("Progress"), _("Started"), _("Message")):
+        table.add_column(_("Id"), no_wrap=True)  # copied into `jobs cancel ID`: never broken
+        for column in (_("Job"), _("Status"), _("Progress"), _("Started"), _("Message")):
             table.add_column(column)
         for job in jobs:
             progress = f"{job.percent} %" + (f" ({escape(job.step)})" if job.step else "")
