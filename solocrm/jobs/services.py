@@ -206,6 +206,9 @@ class Progress:
     def __call__(self, step: str = "", done: int = 0, total: int | None = None) -> None:
         if self.also is not None:
             self.also(step, done, total)
+        self.save(step, done, total)
+
+    def save(self, step: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         if now - self._last < PROGRESS_EVERY and step == self.job.step:
             return
@@ -230,7 +233,7 @@ def execute(job: Job, *, also: Callable[[str, int, int | None], None] | None = N
     progress = Progress(job, also)
     try:
         progress.check()  # cancelled or out of time before it started
-        progress(STARTED, 0, None)  # the job page shows it began (and the handler is running)
+        progress.save(STARTED, 0, None)  # the job page shows it began (and the handler is running)
         value = registry.load(job).handler(job, progress)
     except (JobCancelled, JobTimedOut, JobFailed) as error:
         status = JobStatus.CANCELLED if isinstance(error, JobCancelled) else JobStatus.FAILED
