@@ -20,6 +20,17 @@ def pytest_configure(config) -> None:
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory) -> None:
+    """SQLite tests use a database file rather than memory: the job tests start real worker
+    processes (solocrm.jobs), which must see the test database too."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 def _make_user(username: str, role: str):
     user = get_user_model().objects.create_user(username, f"{username}@example.com", "correct-horse-9")
     set_role(user, role)

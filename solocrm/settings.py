@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # only for its bundled Swagger UI (template + static): /api/v1/docs works offline
     "solocrm.users",
+    "solocrm.jobs",
     "solocrm.contacts",
     "solocrm.sales",
     "solocrm.analytics",
@@ -147,11 +148,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SOLOCRM_MAX_IMPORT_BYTES = int(env("SOLOCRM_MAX_IMPORT_MB", "200")) * 1024 * 1024
 SOLOCRM_IMPORT_DIR = DATA_DIR / "imports"
-# Long jobs (imports) run in a background thread of the server; tests run them inline.
+# Background work (imports, the analytics refresh, digests, demo data) is a Job (solocrm.jobs)
+# sent through the Django task API: queued in the database and run by `solocrm worker` or the
+# worker `solocrm serve` embeds; SOLOCRM_JOBS_INLINE runs each job at once instead (debugging).
 SOLOCRM_JOBS_INLINE = env_bool("SOLOCRM_JOBS_INLINE")
-
-# Background work (digest e-mails, reminders) goes through the Django task API: queued in the
-# database and run by `solocrm worker`; SOLOCRM_JOBS_INLINE runs each task at once instead.
 TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"

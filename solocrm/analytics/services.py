@@ -127,7 +127,7 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
 
 def start_refresh(user=None) -> None:
     """Start a refresh in the background (the web button). Raises jobs.RefreshBusy."""
-    jobs.start_in_background(lambda progress: refresh(progress=progress))
+    jobs.start_in_background(user)
 
 
 def refresh_status() -> dict[str, Any]:

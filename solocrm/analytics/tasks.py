@@ -1,30 +1,25 @@
-"""The daily analytics refresh that `solocrm serve` runs by itself.
+"""The daily analytics refresh.
 
-A solo owner should not need cron to get fresh scores each morning. The server process starts
-one daemon thread that wakes every few minutes and starts a refresh (through the same
-``jobs``/``services`` path as the "Refresh now" button) once the owner's chosen hour has passed
-and the scores were last computed before it. Several server processes are harmless: the
-refresh lock lets one run, and the next wake-up sees that the scores are fresh. When the
-background worker of the task framework arrives, it can call ``run_if_due`` on its schedule
-instead; nothing else changes.
+A solo owner should not need cron to get fresh scores each morning. The worker's clock (the
+embedded worker of `solocrm serve`, or `solocrm worker`) calls ``run_if_due`` once a minute; it
+queues a refresh job (the same path as the "Refresh now" button) once the owner's chosen hour
+has passed and the scores were last computed before it. Several workers are harmless: the
+refresh kind is exclusive, and the next minute sees that the scores are fresh.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections
 from django.utils import timezone
 
 from . import jobs, services
 from .models import FittedModel
 
 log = logging.getLogger(__name__)
-WAKE_SECONDS = 300
 
 
 def refresh_hour() -> int | None:
@@ -71,22 +66,3 @@ def run_if_due(now: datetime | None = None) -> bool:
     except jobs.RefreshBusy:
         return False
     return True
-
-
-def start_daily_refresh(stop: threading.Event | None = None) -> threading.Thread | None:
-    """Start the daemon thread that calls ``run_if_due`` every few minutes (None when off)."""
-    if refresh_hour() is None:
-        return None
-    stop = stop or threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(WAKE_SECONDS):
-            try:
-                close_old_connections()
-                run_if_due()
-            except Exception:  # a failed check must not end the schedule; the next wake-up retries
-                log.exception("daily analytics refresh check failed")
-
-    thread = threading.Thread(target=loop, daemon=True, name="analytics-daily-refresh")
-    thread.start()
-    return thread

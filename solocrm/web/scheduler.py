@@ -3,8 +3,8 @@ the periodic jobs that are due. Adding a periodic job means adding one call here
 
 - the daily digest of every user whose hour has come (claimed per user and day with a
   conditional UPDATE, so two workers or a restart never send one twice);
-- the daily analytics refresh (solocrm.analytics.tasks.run_if_due: its file lock and "is it
-  due" check also keep `solocrm serve`'s own daily thread and this worker from refreshing twice).
+- the daily analytics refresh (solocrm.analytics.tasks.run_if_due: the refresh job is exclusive
+  and its "is it due" check keeps two workers from refreshing twice).
 
 The tick also leaves a heartbeat in the data directory, so the preferences page can warn when
 no worker is running (and therefore no digest is sent).
@@ -34,7 +34,7 @@ def tick(now: datetime | None = None) -> TickReport:
     """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
     from solocrm.analytics import tasks as analytics_tasks
     from solocrm.sales.tasks import reminders
-    from solocrm.sales.tasks.tasks import send_daily_digest
+    from solocrm.sales.tasks.tasks import queue_digest
 
     now = now or timezone.now()
     report = TickReport()
@@ -43,9 +43,7 @@ def tick(now: datetime | None = None) -> TickReport:
     except OSError:  # an unwritable data directory must not stop the digests
         log.exception("could not write the worker's heartbeat")
     try:
-        queued = reminders.due_digests(
-            now, lambda user_id, day: send_daily_digest.enqueue(user_id, day.isoformat())
-        )
+        queued = reminders.due_digests(now, lambda user_id, day: queue_digest(user_id, day.isoformat()))
         report.digests = len(queued)
     except Exception:  # the analytics refresh below must still get its turn
         log.exception("queueing the daily digests failed")

@@ -12,11 +12,14 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Max, Min, Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from solocrm.analytics import jobs, services
 from solocrm.analytics.choices import ModelKind, RfmSegment
 from solocrm.analytics.models import CustomerScore, FittedModel
 from solocrm.contacts.models import Contact, Interaction
+from solocrm.jobs.models import Job
+from solocrm.jobs.services import worker_name
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order, OrderLine, Product
 from solocrm.web.demo import load_demo
@@ -187,13 +190,21 @@ def test_the_number_of_queries_does_not_grow_with_the_customers():
     assert len(big) <= len(small) + 5
 
 
+def _running_refresh(**fields) -> Job:
+    values = {"kind": jobs.KIND, "handler": jobs.refresh_job.job_kind.path, "status": "running",
+              "time_limit": 60, "worker": worker_name(), "heartbeat_at": timezone.now()}  # fmt: skip
+    values.update(fields)
+    return Job.objects.create(**values)
+
+
 def test_a_second_refresh_is_refused_while_one_runs():
-    with jobs._lock(), pytest.raises(jobs.RefreshBusy):
+    _running_refresh()
+    with pytest.raises(jobs.RefreshBusy):
         services.start_refresh()
 
 
 def test_a_refresh_that_died_reads_as_interrupted(settings):
-    jobs._write_status({"state": "running", "step": "clv", "done": 1, "total": 12})
+    _running_refresh(step="clv", done=1, total=12, heartbeat_at=timezone.now() - timedelta(hours=1))
     state = services.refresh_status()
     assert state["state"] == "failed" and "interrupted" in state["error"]
 

@@ -61,11 +61,10 @@ def test_run_if_due_refreshes_once(settings):
     assert FittedModel.objects.count() == models
 
 
-def test_a_switched_off_schedule_never_refreshes_and_starts_no_thread(settings):
+def test_a_switched_off_schedule_never_refreshes(settings):
     settings.SOLOCRM_ANALYTICS_HOUR = "off"
     assert tasks.refresh_hour() is None
     assert tasks.run_if_due() is False
-    assert tasks.start_daily_refresh() is None
     assert not FittedModel.objects.exists()
 
 

@@ -2,6 +2,7 @@
 
 import socket
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import UTC, datetime
 from io import StringIO
@@ -227,15 +228,37 @@ def test_the_address_to_open_for_a_wildcard_or_ipv6_bind_is_usable_in_a_browser(
     assert base_url("::1", 8014) == "http://[::1]:8014/"
 
 
-def test_serve_schedules_the_daily_analytics_refresh(served, owner, settings, monkeypatch):
-    from solocrm.analytics import tasks
+def _embedded_worker_runs(monkeypatch) -> list:
+    """Record the embedded worker's start instead of running its loop."""
+    from solocrm.web.management.commands import worker
 
     started = []
-    monkeypatch.setattr(tasks, "start_daily_refresh", lambda: started.append(True) or object())
+    monkeypatch.setattr(worker.Runner, "run", lambda self: started.append((self.backend, self.slots)))
+    return started
+
+
+def _join_embedded_worker() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "embedded-worker":
+            thread.join(10)
+
+
+def test_serve_schedules_the_daily_analytics_refresh(served, owner, settings, monkeypatch):
+    started = _embedded_worker_runs(monkeypatch)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.SOLOCRM_ANALYTICS_HOUR = "4"
     out, _err = _serve()
-    assert started == [True]
-    assert "every day after 04:00" in out
+    _join_embedded_worker()
+    assert started == [("default", 2)]  # the embedded worker, whose clock queues the refresh
+    assert "every day after 04:00" in out and "Background jobs run here" in out
+
+
+def test_serve_without_a_worker_leaves_the_jobs_to_solocrm_worker(served, owner, settings, monkeypatch):
+    started = _embedded_worker_runs(monkeypatch)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    out, _err = _serve("--no-worker")
+    _join_embedded_worker()
+    assert started == [] and "Background jobs run here" not in out
 
 
 def test_serve_says_when_the_daily_refresh_is_off_and_refuses_a_wrong_hour(served, owner, settings):

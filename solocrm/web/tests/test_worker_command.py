@@ -155,9 +155,10 @@ def test_a_bad_interval_is_refused():
 
 def test_the_first_signal_stops_gently_and_the_second_at_once():
     runner = worker.Runner(interval=1, once=False, worker_id="w", backend=None)
-    runner.worker = type("FakeWorker", (), {"running": True})()
+    stopped = []
+    runner.pool = type("FakePool", (), {"stop": lambda self: stopped.append(True)})()
     runner.stop(signal.SIGTERM, None)
-    assert runner.stopping.is_set() and runner.worker.running is False
+    assert runner.stopping.is_set() and stopped == [True]
     with pytest.raises(KeyboardInterrupt):
         runner.stop(signal.SIGINT, None)
 

@@ -83,8 +83,8 @@ class Command(BaseCommand):
             if fancy:
                 result = self._refresh_with_progress(services)
             else:
-                result = jobs.run_with_status(lambda progress: services.refresh(progress=progress))
-        except jobs.RefreshBusy as error:
+                result = jobs.run_here()
+        except (jobs.RefreshBusy, jobs.RefreshFailed) as error:
             raise CommandError(str(error)) from None
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
@@ -106,7 +106,7 @@ class Command(BaseCommand):
             def progress(step: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total or None, step=step)
 
-            return jobs.run_with_status(lambda report: services.refresh(progress=_both(progress, report)))
+            return jobs.run_here(progress)
 
     # -- status -------------------------------------------------------------------------------
 
@@ -154,11 +154,3 @@ class Command(BaseCommand):
             from solocrm.analytics.fitclv_output import print_report
 
             print_report(report, self.stdout._out)
-
-
-def _both(*callbacks):
-    def progress(step: str, done: int, total: int) -> None:
-        for callback in callbacks:
-            callback(step, done, total)
-
-    return progress

@@ -44,8 +44,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000, help=_("Port to listen on (default 8000)."))
         parser.add_argument("--threads", type=int, default=8, help=_("Worker threads (default 8)."))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("Do not run background jobs in this process (run `solocrm worker` elsewhere)."),
+        )
+        parser.add_argument(
+            "--slots",
+            type=int,
+            default=2,
+            help=_("Background jobs the embedded worker runs at once, each in its own process (default 2)."),
+        )
 
-    def handle(self, *args, host: str, port: int, threads: int, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, threads: int, no_worker: bool, slots: int, **options
+    ) -> None:
         self._upgrade()
         server = self._listen(host, port, threads)
         url = base_url(host, port)
@@ -54,12 +67,41 @@ class Command(BaseCommand):
         if setup_needed():
             self._announce_setup(url)
         self._schedule_analytics()
+        runner = None if no_worker else self._start_worker(slots)
         self.stdout.write(self.style.SUCCESS(_("solocrm is running: open %(url)s") % {"url": url}))
         self.stdout.write(_("Press Ctrl+C to stop."))
         try:
             server.run()
         except KeyboardInterrupt:
             self.stdout.write(_("Stopped."))
+        finally:
+            if runner is not None:
+                runner.stopping.set()  # running jobs end with this process (marked at next start)
+                if runner.pool is not None:
+                    runner.pool.stop()
+
+    def _start_worker(self, slots: int):
+        """The embedded worker: a solo owner needs only `solocrm serve`. It runs in a thread of
+        this process, but every job runs in a child process of its own, never in the server."""
+        import os
+        import socket
+        import threading
+
+        from solocrm.jobs.worker import database_backend
+        from solocrm.web.management.commands.worker import Runner
+
+        backend = database_backend()
+        if backend is None:
+            self.stdout.write(_("Background jobs run inline (SOLOCRM_JOBS_INLINE)."))
+            return None
+        worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
+        runner = Runner(interval=2.0, once=False, worker_id=worker_id, backend=backend, slots=max(1, slots))
+        threading.Thread(target=runner.run, daemon=True, name="embedded-worker").start()
+        self.stdout.write(
+            _("Background jobs run here (%(slots)d at once); more workers: `solocrm worker`.")
+            % {"slots": slots}
+        )
+        return runner
 
     def _listen(self, host: str, port: int, threads: int):
         # WhiteNoise warns about a missing STATIC_ROOT on every start; an empty one is fine
@@ -84,14 +126,13 @@ class Command(BaseCommand):
         if not settings.SOLOCRM_JOBS_INLINE:  # inline jobs (tests, debugging): no background threads
             start_figures_warmer()
 
-        try:
-            thread = tasks.start_daily_refresh()
+        try:  # the worker's clock queues it; a wrong hour must stop the start, not each tick
+            hour = tasks.refresh_hour()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from None
-        if thread is None:
+        if hour is None:
             self.stdout.write(_("The daily analytics refresh is off (SOLOCRM_ANALYTICS_HOUR=off)."))
         else:
-            hour = tasks.refresh_hour()
             self.stdout.write(_("Analytics refresh every day after %(hour)02d:00.") % {"hour": hour})
 
     def _upgrade(self) -> None:

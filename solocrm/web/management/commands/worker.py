@@ -15,93 +15,93 @@ from types import FrameType
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
-from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.management.commands.db_worker import Worker
 
+from solocrm.jobs.worker import Pool, database_backend, recover
 from solocrm.web import scheduler
 
 log = logging.getLogger("solocrm.worker")
 TICK_SECONDS = 60
-BATCH = 100  # tasks per drain before the clock is looked at again
-REFRESH_THREAD = "analytics-refresh"  # the name solocrm.analytics.jobs gives its thread
+DEFAULT_SLOTS = 2  # jobs run at once by one worker (each in its own process)
 
 
 class Runner:
-    """The loop: tick when a minute has passed, drain the queue, sleep ``interval`` seconds.
+    """The loop: recover what a crash left running, then tick once a minute while the pool's
+    slots run the queued jobs (each in a child process, see solocrm.jobs.runner).
 
-    The queue is drained by django-tasks-db's own Worker in batch mode (it claims each task
-    with SELECT … FOR UPDATE SKIP LOCKED, so several workers share a queue safely). A first
-    SIGTERM/SIGINT lets the running task finish and then stops; a second one stops at once."""
+    A first SIGTERM/SIGINT lets the running jobs finish and then stops; a second one stops at
+    once (the jobs' processes see their worker go and end; the next start marks them failed)."""
 
-    def __init__(self, *, interval: float, once: bool, worker_id: str, backend: str | None) -> None:
+    def __init__(
+        self, *, interval: float, once: bool, worker_id: str, backend: str | None, slots: int = DEFAULT_SLOTS
+    ) -> None:
         self.interval, self.once, self.worker_id, self.backend = interval, once, worker_id, backend
+        self.slots = slots
         self.stopping = threading.Event()
-        self.worker: Worker | None = None
+        self.pool: Pool | None = None
 
     def stop(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping.is_set():
             log.warning("second %s: stopping now", signal.strsignal(signum))
             raise KeyboardInterrupt
-        log.warning("%s: stopping after the running task (again to force)", signal.strsignal(signum))
+        log.warning("%s: stopping after the running jobs (again to force)", signal.strsignal(signum))
         self.stopping.set()
-        if self.worker is not None:
-            self.worker.running = False
+        if self.pool is not None:
+            self.pool.stop()
 
     def run(self) -> None:
-        next_tick = 0.0
-        while not self.stopping.is_set():
-            if time.monotonic() >= next_tick:
-                self.tick()
-                next_tick = time.monotonic() + TICK_SECONDS
-            self.drain()
-            if self.once:
-                break
-            self.stopping.wait(self.interval)
+        recovered = recover()
+        if recovered:
+            log.warning("%d job(s) left running by a stopped worker were marked failed", recovered)
         if self.once:
-            wait_for_refresh()
+            self.tick()
+            self.drain()
+        else:
+            self._loop()
         log.info("worker %s stopped", self.worker_id)
+
+    def _loop(self) -> None:
+        if self.backend is not None:
+            self.pool = self._pool(batch=False).start()
+        next_tick = 0.0
+        try:
+            while not self.stopping.is_set():
+                if time.monotonic() >= next_tick:
+                    self.tick()
+                    next_tick = time.monotonic() + TICK_SECONDS
+                self.stopping.wait(min(self.interval, TICK_SECONDS))
+        finally:
+            if self.pool is not None:
+                self.pool.stop()
+                self.pool.join()
+
+    def _pool(self, *, batch: bool) -> Pool:
+        assert self.backend is not None
+        return Pool(
+            worker_id=self.worker_id,
+            backend=self.backend,
+            slots=self.slots,
+            interval=self.interval,
+            batch=batch,
+        )
 
     def tick(self) -> None:
         close_old_connections()
         try:
+            if not self.once:
+                recover()  # a worker on another machine may have died since
             scheduler.tick()
         except Exception:  # a broken tick must not end the worker; the next minute retries
             log.exception("scheduler tick failed")
 
     def drain(self) -> None:
-        """Run the queued tasks that are ready (at most BATCH, then the clock gets a look)."""
+        """Run every queued job that is ready, then return (--once)."""
         if self.backend is None:
             return  # tasks run inline at enqueue (SOLOCRM_JOBS_INLINE): nothing is queued
-        self.worker = Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name=self.backend,
-            startup_delay=False,
-            max_tasks=None if self.once else BATCH,
-            worker_id=self.worker_id,
-            excluded_queue_names=[],
-        )
+        self.pool = self._pool(batch=True).start()
         try:
-            self.worker.run()
+            self.pool.join()
         finally:
-            self.worker = None
-
-
-def wait_for_refresh() -> None:
-    """With --once, let an analytics refresh the tick started finish before the process ends
-    (it runs in a daemon thread that would otherwise die with the process)."""
-    for thread in threading.enumerate():
-        if thread.name == REFRESH_THREAD:
-            log.info("waiting for the analytics refresh to finish")
-            thread.join()
-
-
-def database_backend() -> str | None:
-    """The alias of the task backend to drain, or None when tasks run inline."""
-    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
-    return DEFAULT_TASK_BACKEND_ALIAS if isinstance(backend, DatabaseBackend) else None
+            self.pool = None
 
 
 class Command(BaseCommand):
@@ -117,17 +117,27 @@ class Command(BaseCommand):
             help=_("Run the schedule once, finish every queued job, then exit (for cron and tests)."),
         )
         parser.add_argument(
+            "--slots",
+            type=int,
+            default=DEFAULT_SLOTS,
+            help=_("How many jobs this worker runs at once, each in its own process (default 2)."),
+        )
+        parser.add_argument(
             "--interval",
             type=float,
             default=2.0,
             help=_("Seconds to wait for new jobs when the queue is empty (default 2)."),
         )
 
-    def handle(self, *args, once: bool, interval: float, verbosity: int, **options) -> None:
+    def handle(self, *args, once: bool, interval: float, slots: int, verbosity: int, **options) -> None:
         if not 0.1 <= interval <= 600:
             raise CommandError(_("--interval must be between 0.1 and 600 seconds."))
+        if not 1 <= slots <= 64:
+            raise CommandError(_("--slots must be between 1 and 64."))
         worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
-        runner = Runner(interval=interval, once=once, worker_id=worker_id, backend=database_backend())
+        runner = Runner(
+            interval=interval, once=once, worker_id=worker_id, backend=database_backend(), slots=slots
+        )
         previous = {sig: signal.signal(sig, runner.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         restore = self._configure_logging(verbosity)
         try:
