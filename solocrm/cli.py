@@ -31,9 +31,16 @@ def main() -> None:
     argv = ["solocrm", *sys.argv[1:]]
     if len(argv) == 1:
         argv.append("help")
-    if argv[1] in DATABASE_COMMANDS and not {"-h", "--help"} & set(argv[2:]):
+    if needs_database(argv[1:]):
         upgrade_database()
     execute_from_command_line(argv)
+
+
+def needs_database(args: list[str]) -> bool:
+    """True for a command that works on the database (`analytics fit-clv` reads only its file)."""
+    if args[0] not in DATABASE_COMMANDS or {"-h", "--help"} & set(args[1:]):
+        return False
+    return args[:2] != ["analytics", "fit-clv"]
 
 
 def upgrade_database() -> None:

@@ -35,6 +35,14 @@ def test_a_command_on_a_new_data_directory_creates_the_database_and_works(tmp_pa
     assert again.returncode == 0 and "Database upgraded" not in again.stderr
 
 
+def test_fit_clv_reads_its_file_and_creates_no_database(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer,date,amount\na,2026-01-02,10\na,2026-02-03,12\nb,2026-01-05,7\n")
+    done = solocrm(tmp_path / "data", "analytics", "fit-clv", str(orders), "--json")
+    assert "Database upgraded" not in done.stderr
+    assert not (tmp_path / "data" / "solocrm.sqlite3").exists()
+
+
 def test_help_touches_no_database(tmp_path):
     done = solocrm(tmp_path / "data", "export", "contacts", "--help")
     assert done.returncode == 0 and "usage:" in done.stdout
