@@ -981,10 +981,13 @@ def _on_a_ridge(result: optimize.OptimizeResult, data: _BGData) -> bool:
     """
     if not _converged(result):
         return True
-    theta = np.exp(np.clip(result.x, -_LOG_BOUND, _LOG_BOUND))
-    _ll, grad, hess = _bg_terms(theta, data)
-    hess_log = np.outer(theta, theta) * hess + np.diag(theta * grad)
-    return bool(np.linalg.eigvalsh(-hess_log).min() < 1.0)
+    if "hess" in result:  # trust-exact returns the Hessian of -LL/n at its last point: no new pass
+        curvature = np.asarray(result.hess) * data.n_customers
+    else:
+        theta = np.exp(np.clip(result.x, -_LOG_BOUND, _LOG_BOUND))
+        _ll, grad, hess = _bg_terms(theta, data)
+        curvature = -(np.outer(theta, theta) * hess + np.diag(theta * grad))
+    return bool(np.linalg.eigvalsh(curvature).min() < 1.0)
 
 
 def _best_restart(result: optimize.OptimizeResult, data: _BGData, max_iter: int) -> optimize.OptimizeResult:

@@ -227,6 +227,7 @@ def test_a_single_customer_gets_finite_ordered_predictions():
     expected = bg.expected_purchases(YEAR, s["frequency"], s["recency"], s["T"])
     assert np.isfinite(expected).all() and expected[0] > 0
     assert np.isfinite(bg.probability_alive(s["frequency"], s["recency"], s["T"])).all()
+    assert_agrees_with_lifetimes(bg, s)
     x = np.arange(1.0, 30.0)
     assert np.all(np.diff(bg.expected_purchases(YEAR, x, 364.0, 364.0)) > 0)
     assert np.all(np.diff(bg.expected_purchases(YEAR, 11.0, np.linspace(0, 364, 10), 364.0)) >= 0)
