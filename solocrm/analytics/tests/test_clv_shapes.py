@@ -321,3 +321,34 @@ def test_zero_and_negative_amounts_mixed_in_give_finite_non_negative_values():
     value = gg.expected_average_value(s["frequency"], s["monetary_value"])
     assert np.isfinite(value).all() and (value > 0).all()
     assert_agrees_with_lifetimes(bg, s)
+
+
+def test_spend_too_heavy_tailed_for_a_mean_falls_back_to_the_labelled_heuristic():
+    """Customers' spend levels nu ~ Gamma(0.6, 1): the fitted q is below 1, so the spend
+    distribution has no mean. The CLV says so and every customer gets the heuristic value
+    (historical spend per purchase x the BG/NBD's purchases), finite and ordered by it."""
+    tx = buy_till_you_die(
+        1500,
+        seed=13,
+        rate_shape=0.6,
+        rate_scale_days=20.0,
+        dropout=lambda r, n: r.beta(1.0, 5.0, n),
+        spend_q=0.6,
+        spend_gamma=1.0,
+    )
+    s = summary_of(tx)
+    bg, gg = fit_quietly(s)
+    assert gg.q_ < 1.0
+    columns = [s[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+    with pytest.raises(ModelUnusable, match="no finite mean") as raised:
+        customer_lifetime_value(bg, gg, *columns, s["monetary_value"])
+    fallback = heuristic_clv(*columns, s["total_spend"], reason=str(raised.value), bgnbd=bg)
+    assert fallback.method == "spend_x_model_purchases" and "q = 0.628" in fallback.reason
+    assert np.isfinite(fallback.clv).all() and (fallback.clv >= 0).all()
+    purchases = bg.expected_purchases(YEAR, *columns)
+    np.testing.assert_allclose(fallback.expected_purchases, purchases, rtol=1e-9)
+    # the same history, more spent per purchase so far -> a higher value
+    frame = s[["frequency", "recency", "T"]].assign(value=fallback.average_value, clv=fallback.clv)
+    frame = frame.sort_values(["frequency", "recency", "T", "value"])
+    steps = frame.groupby(["frequency", "recency", "T"])["clv"].diff().dropna()
+    assert len(steps) > 50 and (steps >= 0).all()
