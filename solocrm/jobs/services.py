@@ -332,7 +332,11 @@ def cancel(job: Job, user=None) -> bool:
     if cancelled:
         AuditLog.record(user, "job.cancel", job, summary=job.title or job.kind)
     job.refresh_from_db()
-    if job.status == JobStatus.CANCELLED:
+    if job.status == JobStatus.RUNNING and is_abandoned(job):  # no worker is left to stop it
+        job.message = _("Cancelled.")
+        stopped(job)
+        finish(job, JobStatus.CANCELLED, job.message)
+    elif job.status == JobStatus.CANCELLED:
         stopped(job)
     return bool(cancelled)
 
