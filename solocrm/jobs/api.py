@@ -29,6 +29,18 @@ class ErrorOut(Schema):
 
 
 ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (401, 403, 404, 409, 422)}
+MAX_LIMIT, MAX_OFFSET = 500, 10**9  # as the other lists: inside every database's integer type
+
+
+class Pagination(LimitOffsetPagination):
+    """limit/offset pages, answered as {items, count}, bounded like every other list."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"Page size (at most {MAX_LIMIT})")
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_LIMIT, **kwargs)
 
 
 class JobOut(Schema):
@@ -54,7 +66,7 @@ class JobOut(Schema):
 
 
 @router.get("/jobs", response={200: list[JobOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_jobs(request: HttpRequest):
     """Background jobs, newest first."""
     return Job.objects.order_by("-created_at", "-id")

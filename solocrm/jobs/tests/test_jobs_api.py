@@ -61,3 +61,7 @@ def test_a_viewer_may_not_cancel_and_a_stranger_gets_nothing(client, viewer):
     assert client.post(f"{API}/{job.uuid}/cancel", headers=_auth(viewer)).status_code == 403
     assert client.get(API).status_code == 401
     assert not Job.objects.get(pk=job.pk).cancel_requested
+
+
+def test_a_page_past_any_real_list_is_refused_not_a_server_error(client, owner):
+    assert client.get(f"{API}?offset=39342389422138007552", headers=_auth(owner)).status_code == 422
