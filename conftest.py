@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from solocrm.jobs.tests.workers import workers  # noqa: F401 - real `solocrm worker` processes
 from solocrm.lib.access import set_role
 from solocrm.users.middleware import forget_that_users_exist
 from solocrm.web.tests.browser import browser_page  # noqa: F401 - the browser tests' fixture

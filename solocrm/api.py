@@ -221,6 +221,7 @@ api.add_router("/", "solocrm.sales.quotes.api.router")  # quotes and attachments
 api.add_router("/", "solocrm.sales.deals.api.router")  # pipelines, stages, deals, forecast
 api.add_router("/", tokens_router)
 api.add_router("/", analytics_router)
+api.add_router("/", "solocrm.jobs.api.router")  # background jobs
 
 
 def _exempt_from_login_redirect(patterns: list) -> list:

@@ -70,7 +70,12 @@ def start_child(job: Job) -> subprocess.Popen:
 def supervise(job: Job) -> Job:
     """Run ``job`` (claimed by this process) in a child process until it ends; record the end
     when the child could not (stopped, killed, crashed)."""
-    child = start_child(job)
+    try:
+        child = start_child(job)
+    except OSError as error:  # no process could be started (memory, process limit)
+        log.exception("could not start the process of job %s", job.uuid)
+        finish(job, JobStatus.FAILED, _("The job's process could not start: %(error)s") % {"error": error})
+        return job
     Job.objects.filter(pk=job.pk).update(pid=child.pid)
     try:
         reason = _watch(job, child)

@@ -177,11 +177,31 @@ def finish(job: Job, status: str, message: str = "", result: dict[str, Any] | No
     return bool(ended)
 
 
+def known_kind(job: Job) -> Kind | None:
+    """The job's kind, or None when this code no longer has it (an upgrade removed it)."""
+    try:
+        return registry.load(job)
+    except (ImportError, KeyError):
+        log.error("job %s: unknown kind %s (%s)", job.uuid, job.kind, job.handler)
+        return None
+
+
+def fail_unknown(job: Job) -> bool:
+    """Fail a queued job whose kind this code does not know, rather than leave it queued."""
+    now = timezone.now()
+    message = _("This version of solocrm cannot run jobs of the kind “%(kind)s”.") % {"kind": job.kind}
+    return bool(
+        Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, message=message, finished_at=now, updated_at=now
+        )
+    )
+
+
 def stopped(job: Job) -> None:
     """Let the kind tidy what it owns after its job ended without finishing (on_stop)."""
     try:
-        kind = registry.load(job)
-        if kind.on_stop is not None:
+        kind = known_kind(job)
+        if kind is not None and kind.on_stop is not None:
             kind.on_stop(job)
     except Exception:  # tidying must never hide why the job ended
         log.exception("tidying after job %s failed", job.uuid)
@@ -332,7 +352,11 @@ def cancel(job: Job, user=None) -> bool:
     if cancelled:
         AuditLog.record(user, "job.cancel", job, summary=job.title or job.kind)
     job.refresh_from_db()
-    if job.status == JobStatus.CANCELLED:
+    if job.status == JobStatus.RUNNING and is_abandoned(job):  # no worker is left to stop it
+        job.message = _("Cancelled.")
+        stopped(job)
+        finish(job, JobStatus.CANCELLED, job.message)
+    elif job.status == JobStatus.CANCELLED:
         stopped(job)
     return bool(cancelled)
 
@@ -370,15 +394,15 @@ def recover_abandoned(now: datetime | None = None) -> list[Job]:
     for job in Job.objects.filter(status=JobStatus.RUNNING):
         if not is_abandoned(job, now):
             continue
-        kind = registry.load(job)
+        kind = known_kind(job)
         message = _("The worker running this job stopped (a crash or a forced kill).")
-        if kind.rerun_after_crash:
+        if kind is not None and kind.rerun_after_crash:
             message += " " + _("It was queued again.")
         if not finish(job, JobStatus.FAILED, message):
             continue
         _fail_task_row(job)
         stopped(job)
-        if kind.rerun_after_crash:
+        if kind is not None and kind.rerun_after_crash:
             _rerun(job, kind)
         log.warning("job %s (%s) was left running by a stopped worker: marked failed", job.uuid, job.kind)
         recovered.append(job)

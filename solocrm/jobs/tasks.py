@@ -29,6 +29,9 @@ def run_job(context: TaskContext, job_id: str) -> str:
     job = Job.objects.filter(uuid=job_id).first()
     if job is None or job.status != JobStatus.QUEUED:
         return "skipped"  # cancelled while queued, or already run
+    if services.known_kind(job) is None:
+        services.fail_unknown(job)
+        return "unknown kind"
     inline = isinstance(task_backends[context.task_result.backend], ImmediateBackend)
     outcome = services.claim(job, enforce_limit=not inline)
     if outcome == services.DEFERRED:

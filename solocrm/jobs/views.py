@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,4 +45,11 @@ def job_cancel(request: HttpRequest, public_id) -> HttpResponse:
         messages.info(request, _("“%(job)s” had already ended.") % {"job": job.title or job.kind})
     if _partial(request):
         return job_list(request)
-    return redirect("jobs:list")
+    return redirect(_next(request) or "jobs:list")
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go back to (the import's progress page cancels through here too): this site only."""
+    target = request.POST.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return target if target and allowed else ""

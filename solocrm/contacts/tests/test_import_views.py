@@ -236,3 +236,20 @@ def test_the_stranger_gets_no_report_or_rejected_rows(client, owner):
     job = _job(status="done", report={"created": 1})
     for name in ("import_progress", "import_report", "import_rejected"):
         assert client.get(_url(name, job))["Location"].startswith("/accounts/login/")
+
+
+def test_a_running_import_offers_the_editor_a_cancel_that_comes_back_here(owner_client, viewer):
+    from django.test import Client
+
+    from solocrm.jobs.models import Job
+
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    running = Job.objects.create(kind="contacts.import", handler="x.y", status="running", time_limit=60)
+    job = _job(status="running", job=running)
+    cancel = reverse("jobs:cancel", args=[running.uuid])
+    assert cancel in owner_client.get(_url("import_progress", job)).content.decode()
+    assert cancel not in viewer_client.get(_url("import_progress", job)).content.decode()
+    response = owner_client.post(cancel, {"next": _url("import_progress", job)})
+    assert response["Location"] == _url("import_progress", job)
+    assert Job.objects.get(pk=running.pk).cancel_requested

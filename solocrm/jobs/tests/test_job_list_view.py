@@ -103,3 +103,9 @@ def test_the_page_costs_the_same_queries_for_many_jobs(owner_client, owner):
     with CaptureQueriesContext(connection) as many:
         owner_client.get(LIST)
     assert len(many) == len(few)
+
+
+def test_a_cancel_never_sends_the_browser_to_another_site(owner_client):
+    job = _job()
+    response = owner_client.post(_cancel_url(job), {"next": "https://evil.example/"})
+    assert response["Location"] == LIST

@@ -148,3 +148,27 @@ def test_running_here_records_the_job_and_refuses_a_kind_at_its_limit():
     _job(kinds.one_at_a_time, status=JobStatus.RUNNING)
     with pytest.raises(services.JobBusy):
         services.run_here(kinds.one_at_a_time)
+
+
+def test_cancelling_a_job_whose_worker_is_gone_ends_it_at_once():
+    job = _job(kinds.spin, status=JobStatus.RUNNING, worker="elsewhere:1", heartbeat_at=None)
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert services.cancel(job) is True
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.message == "Cancelled."
+
+
+def test_a_job_of_a_kind_this_code_does_not_know_fails_rather_than_waits():
+    job = Job.objects.create(kind="gone.kind", handler="solocrm.jobs.tests.kinds.gone", time_limit=60)
+    services.dispatch(job)  # inline: the task runs at once
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "gone.kind" in job.message
+
+
+def test_a_crashed_job_of_an_unknown_kind_is_still_marked_failed():
+    quiet = timezone.now() - timedelta(hours=1)
+    job = Job.objects.create(
+        kind="gone.kind", handler="nowhere.handler", time_limit=60, status=JobStatus.RUNNING,
+        worker="elsewhere:1", heartbeat_at=quiet,
+    )  # fmt: skip
+    assert services.recover_abandoned() == [job]

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from solocrm.contacts.models import Company, Contact, ImportJob, Interaction
+from solocrm.jobs.models import Job
 from solocrm.sales.deals.services import create_deal, default_pipeline
 from solocrm.sales.leadforms import services as leadforms
 from solocrm.sales.models import Order, OrderLine, Product, Task
@@ -72,6 +73,9 @@ def existing(owner) -> dict[str, str]:
             {"name": "Web", "fields": ["email"], "required_fields": ["email"]}
         ),
         "leads": Contact.objects.create(first_name="Lead", email="lead@example.com"),
+        "jobs": Job.objects.create(
+            kind="analytics.refresh", handler="solocrm.analytics.jobs.refresh_job", time_limit=60
+        ),
     }
     return {name: str(obj.uuid) for name, obj in objects.items()}
 
