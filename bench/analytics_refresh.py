@@ -6,8 +6,14 @@ Fills a fresh database with generated contacts and orders (buy-till-you-die beha
 purchase rates, beta drop-out, seasonal months; order lines with products in the last year; some
 survey answers), then times ``services.refresh()``. The baseline, measured in the same run, is the
 least any refresh must do: one ``GROUP BY contact`` over the paid orders plus rewriting one score
-row per contact. Prints one JSON line with both, the per-step seconds and the peak RSS. Budget
-(issue 3): 100k customers / 1M orders <= 15 s, 1M / 10M <= 120 s, < 4 GB.
+row per contact. Prints one JSON line with both, the per-step seconds, the refresh's own CPU
+seconds (on SQLite all of the work) and, on PostgreSQL, the CPU seconds of its server process
+(read from /proc: the server must run on this machine), the 1-minute load average before and
+after (other work on the machine slows the wall clock) and the peak RSS. Budget (issue 10):
+100k customers / 1M orders <= 15 s, 1M / 10M <= 120 s and <= 2.5 GB.
+
+    --dir DIR --fill-only      fill a kept directory (and --postgres-name database) once
+    --reuse DIR                refresh the data kept there, in a process that only refreshes
 """
 
 from __future__ import annotations
@@ -28,24 +34,26 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/solocrm_bench"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 END = date(2026, 6, 30)
 YEARS = 3
 SEASON = np.array([0.85, 0.8, 0.95, 1.0, 1.0, 0.7, 0.65, 0.7, 1.0, 1.1, 1.6, 1.9])
 CHANNELS = ["organic", "referral", "paid", "social", "email", "event", "direct", "marketplace"]
 
 
-def setup_django(database: str, data_dir: Path, fresh: bool = True) -> None:
+def setup_django(database: str, data_dir: Path, fresh: bool = True, name: str = "solocrm_bench") -> None:
+    """Django on SQLite in ``data_dir`` or on the PostgreSQL database ``name`` (a fresh one
+    unless reusing: several engineers share the server, so each picks their own name)."""
     os.environ["SOLOCRM_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
     if database == "postgres" and fresh:
         import psycopg
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS solocrm_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE solocrm_bench")
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     if database == "postgres":
-        os.environ["DATABASE_URL"] = POSTGRES_URL
+        os.environ["DATABASE_URL"] = f"{POSTGRES_SERVER}/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solocrm.settings")
     import django
 
@@ -240,32 +248,61 @@ def baseline() -> float:
     return time.perf_counter() - began
 
 
+def server_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend process, read from /proc
+    (the server runs on this machine): with the refresh's own CPU time, the work done whatever
+    else the cores are doing. None on SQLite (all the work is in this process) or elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, help="about how many orders (default 10 per customer)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and database)")
+    parser.add_argument("--postgres-name", default="solocrm_bench", help="the PostgreSQL database to use")
+    parser.add_argument("--dir", type=Path, help="fill into this directory (kept) instead of a temporary one")
+    parser.add_argument("--fill-only", action="store_true", help="fill and keep the data, do not refresh")
     parser.add_argument(
         "--reuse", type=Path, metavar="DIR",
         help="refresh the data a --keep run left in DIR instead of filling a new database: the peak "
         "memory is then that of a process that only refreshes",
     )  # fmt: skip
     args = parser.parse_args()
-    work = args.reuse or Path(tempfile.mkdtemp(prefix="solocrm-bench-"))
+    work = args.reuse or args.dir or Path(tempfile.mkdtemp(prefix="solocrm-bench-"))
+    args.keep = args.keep or args.fill_only or args.dir is not None
     try:
         sizes, fill_seconds = _prepare(args, work)
+        if args.fill_only:
+            print(json.dumps({"database": args.database, **sizes, "fill_s": fill_seconds}))
+            return
         from solocrm.analytics import services
 
+        load = os.getloadavg()[0]
         base = baseline()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        began = time.perf_counter()
+        began, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
         result = services.refresh(today=END)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        server = None if server is None else round(server_cpu() - server, 2)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({
             "database": args.database, **sizes, "fill_s": fill_seconds,
             "refresh_s": round(seconds, 2), "baseline_s": round(base, 2), "ratio": round(seconds / base, 1),
+            "refresh_cpu_s": round(cpu, 2), "server_cpu_s": server, "load_before": round(load, 2),
+            "load_after": round(os.getloadavg()[0], 2),
             "steps": {s["name"]: s["seconds"] for s in result["steps"]},
             "peak_rss_mb": round(peak), "rss_before_refresh_mb": round(rss_before),
         }))  # fmt: skip
@@ -279,14 +316,15 @@ def main() -> None:
 def _prepare(args: argparse.Namespace, work: Path) -> tuple[dict[str, int], float | None]:
     """Fill a new database, or open the one of an earlier --keep run."""
     if args.reuse:
-        setup_django(args.database, work / "data", fresh=False)
+        setup_django(args.database, work / "data", fresh=False, name=args.postgres_name)
         from solocrm.contacts.models import Contact, Interaction
         from solocrm.sales.models import Order, OrderLine
 
         counts = (Contact, Order, OrderLine, Interaction)
         return dict(zip(["contacts", "orders", "order_lines", "surveys"],
                         [m.objects.count() for m in counts], strict=True)), None  # fmt: skip
-    setup_django(args.database, work / "data")
+    work.mkdir(parents=True, exist_ok=True)
+    setup_django(args.database, work / "data", name=args.postgres_name)
     began = time.perf_counter()
     sizes = fill(args.customers, args.orders or 10 * args.customers)
     return sizes, round(time.perf_counter() - began, 1)

@@ -29,6 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from .features import churn_behaviour
+from .logistic import StandardisedLogistic
+
 __all__ = [
     "KINDS",
     "TIE_TOLERANCE",
@@ -160,35 +163,26 @@ def churn_features(
 
 
 def _behaviour(past: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
+    """Aggregate the orders per customer and build the features with the one definition the
+    refresh uses too (``features.churn_behaviour``): here recent purchases count orders and a
+    one-time buyer's mean gap is their tenure."""
     groups = past.groupby("customer", sort=True)
     first, last = groups["date"].min(), groups["date"].max()
-    orders = groups.size().astype(float)
-    spend = groups["amount"].sum()
     purchase_days = past.assign(day=past["date"].dt.normalize()).groupby("customer")["day"].nunique()
-    recency = (cut - last) / _DAY
-    tenure = (cut - first) / _DAY
-    repeat = (purchase_days - 1).astype(float)
-    span = (last - first) / _DAY
-    gap = np.where(repeat > 0, span / repeat.where(repeat > 0, 1.0), tenure)
     recent = past[past["date"] > cut - 365 * _DAY]
-    in_365 = recent.groupby("customer").size().reindex(first.index, fill_value=0)
-    spend_365 = recent.groupby("customer")["amount"].sum().reindex(first.index, fill_value=0.0)
     in_90 = recent[recent["date"] > cut - 90 * _DAY].groupby("customer").size()
-    frame = pd.DataFrame(
-        {
-            "recency_days": recency,
-            "tenure_days": tenure,
-            "orders": orders,
-            "frequency": repeat,
-            "total_spend": spend,
-            "avg_order_value": spend / orders,
-            "orders_90d": in_90.reindex(first.index, fill_value=0).astype(float),
-            "orders_365d": in_365.astype(float),
-            "spend_365d": spend_365,
-            "mean_days_between": gap,
-        }
+    frame = churn_behaviour(
+        recency_days=((cut - last) / _DAY).to_numpy(),
+        tenure_days=((cut - first) / _DAY).to_numpy(),
+        orders=groups.size().to_numpy(),
+        purchase_days=purchase_days.to_numpy(),
+        total_spend=groups["amount"].sum().to_numpy(),
+        recent_90=in_90.reindex(first.index, fill_value=0).to_numpy(),
+        recent_365=recent.groupby("customer").size().reindex(first.index, fill_value=0).to_numpy(),
+        spend_365=recent.groupby("customer")["amount"].sum().reindex(first.index, fill_value=0.0).to_numpy(),
+        index=first.index,
+        one_time_gap="tenure",
     )
-    frame["overdue_ratio"] = frame["recency_days"] / np.maximum(frame["mean_days_between"], 1.0)
     frame.index.name = "customer"
     return frame
 
@@ -421,19 +415,13 @@ class ChurnModel:
         return X.to_numpy(dtype=float), target
 
     def _fit_logistic(self, matrix: np.ndarray, target: np.ndarray) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         x = _signed_log(matrix)
         missing = np.isnan(x)
         self.medians_ = np.nan_to_num(np.nanmedian(np.where(missing.all(0), 0.0, x), axis=0))
         self.indicators_ = np.flatnonzero(missing.any(0))
-        design = self._design(x)
-        self.means_ = design.mean(axis=0)
-        self.scales_ = np.where(design.std(axis=0) > 0, design.std(axis=0), 1.0)
-        lr = LogisticRegression(C=self.C, max_iter=2000)
-        lr.fit((design - self.means_) / self.scales_, target)
-        self.coef_ = lr.coef_.ravel()
-        self.intercept_ = float(lr.intercept_[0])
+        fitted = StandardisedLogistic.fit(self._design(x), target, C=self.C)
+        self.means_, self.scales_ = fitted.means, fitted.scales
+        self.coef_, self.intercept_ = fitted.coef, fitted.intercept
         names = self.feature_names_ + [f"{self.feature_names_[i]}_missing" for i in self.indicators_]
         self.coefficients_ = pd.Series(self.coef_, index=names, name="coefficient")
         self.feature_importance_ = self.coefficients_.abs().sort_values(ascending=False).rename("importance")
@@ -482,11 +470,13 @@ class ChurnModel:
             raise ValueError(f"X lacks the features the model was fitted on: {missing}.")
         matrix = X[self.feature_names_].to_numpy(dtype=float)
         if self.kind == "logistic":
-            design = (self._design(_signed_log(matrix)) - self.means_) / self.scales_
-            return 1.0 / (1.0 + np.exp(-(design @ self.coef_ + self.intercept_)))
+            return self._logistic().predict_proba(self._design(_signed_log(matrix)))
         if not hasattr(self, "estimator_"):
             raise ValueError("A gradient boosting model loaded from JSON cannot predict; re-fit it.")
         return self.estimator_.predict_proba(matrix)[:, 1]
+
+    def _logistic(self) -> StandardisedLogistic:
+        return StandardisedLogistic(self.means_, self.scales_, self.coef_, self.intercept_)
 
     # ---- storage
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .logistic import StandardisedLogistic
+
 __all__ = ["DEFAULT_RATE", "MIN_CLASS_COUNT", "LeadScorer"]
 
 #: The rate assumed with no history at all: a typical B2B lead-to-customer rate.
@@ -210,27 +212,16 @@ class LeadScorer:
         return self._smooth(c_out, n_out)
 
     def _fit_logistic(self, frame: pd.DataFrame, sources: pd.Series, y: np.ndarray) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         design = np.column_stack([_logit(self._out_of_fold_rate(sources, y)), self._matrix(frame)])
         self.feature_names_ = ["source_rate_logit", *self.engagement_, *self.attributes_]
-        self.means_ = design.mean(axis=0)
-        self.scales_ = np.where(design.std(axis=0) > 0, design.std(axis=0), 1.0)
-        z = (design - self.means_) / self.scales_
-        engagement = np.isin(self.feature_names_, self.engagement_)
-        used = np.ones(z.shape[1], dtype=bool)
-        for _ in range(int(engagement.sum()) + 1):  # at most one refit per engagement column
-            model = LogisticRegression(C=self.C, max_iter=2000).fit(z[:, used], y)
-            coef = np.zeros(z.shape[1])
-            coef[used] = model.coef_.ravel()
-            negative = engagement & used & (coef < 0)
-            if not negative.any():
-                break
-            used &= ~negative
-        self.coef_, self.intercept_ = coef, float(model.intercept_[0])
+        fitted = StandardisedLogistic.fit(
+            design, y, C=self.C, non_negative=np.isin(self.feature_names_, self.engagement_)
+        )
+        self.means_, self.scales_ = fitted.means, fitted.scales
+        self.coef_, self.intercept_ = fitted.coef, fitted.intercept
         self.coefficients_ = pd.Series(self.coef_, index=self.feature_names_, name="coefficient")
-        fitted = 1.0 / (1.0 + np.exp(-(z @ self.coef_ + self.intercept_)))
-        self.metrics_.update(auc=_auc(y, fitted), brier=float(np.mean((fitted - y) ** 2)))
+        probability = fitted.predict_proba(design)
+        self.metrics_.update(auc=_auc(y, probability), brier=float(np.mean((probability - y) ** 2)))
 
     # ---- prediction
 
@@ -248,8 +239,10 @@ class LeadScorer:
         if self.mode_ == "prior":
             return source_rate
         design = np.column_stack([_logit(source_rate), self._matrix(features_df)])
-        z = (design - self.means_) / self.scales_
-        return 1.0 / (1.0 + np.exp(-(z @ self.coef_ + self.intercept_)))
+        return self._logistic().predict_proba(design)
+
+    def _logistic(self) -> StandardisedLogistic:
+        return StandardisedLogistic(self.means_, self.scales_, self.coef_, self.intercept_)
 
     # ---- storage
 

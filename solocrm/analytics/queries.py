@@ -26,10 +26,33 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection
+from pandas.api.types import union_categoricals
 
+from solocrm.contacts.models import Contact, Interaction
 from solocrm.sales.choices import REVENUE_STATUSES
+from solocrm.sales.models import Order, OrderLine, Product
 
 EPOCH = date(1970, 1, 1)
+
+
+class Names:
+    """The quoted table and column names of a model, for the hand-written SQL: ``str(O)`` is the
+    table, ``O.contact`` the column of the field ``contact`` (``contact_id``). Read from the
+    model's ``_meta`` at each use, so a renamed table or column follows the model."""
+
+    def __init__(self, model: type) -> None:
+        self._model = model
+
+    def __str__(self) -> str:
+        return connection.ops.quote_name(self._model._meta.db_table)
+
+    def __getattr__(self, field: str) -> str:
+        if field.startswith("_"):
+            raise AttributeError(field)
+        return connection.ops.quote_name(self._model._meta.get_field(field).column)
+
+
+O, L, P, K, I = Names(Order), Names(OrderLine), Names(Product), Names(Contact), Names(Interaction)  # noqa: E741
 _reused: dict[tuple, pd.DataFrame] | None = None
 
 
@@ -58,12 +81,25 @@ def daily_purchases(end: date) -> Iterator[None]:
     refresh needs it for the aggregates, the cohorts, the monthly revenue and the churn labels,
     so it is done once into a table private to this database connection (SQLite and PostgreSQL
     both drop it with the connection) and each query reads that instead of the orders.
+
+    The table also holds each day's month number, and on SQLite its rows are stored in
+    (customer, month, day) order (a WITHOUT ROWID table keyed on them, filled in that order), so
+    the GROUP BY customer and GROUP BY customer, month that read it need no sort. PostgreSQL gets
+    the table's statistics (ANALYZE): autovacuum never looks at a temporary table.
     """
     global _daily_end
-    select, params = _daily_from_orders(end, with_contact=False)
+    select, params = _daily_from_orders(end)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {DAILY_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {DAILY_TABLE} AS {select}", params)
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {DAILY_TABLE} (c INT NOT NULL, m INTEGER NOT NULL, "
+                "d INTEGER NOT NULL, amount, n INTEGER NOT NULL, PRIMARY KEY (c, m, d)) WITHOUT ROWID"
+            )
+            cursor.execute(f"INSERT INTO {DAILY_TABLE} (c, m, d, amount, n) {select}", params)
+        else:
+            cursor.execute(f"CREATE TEMPORARY TABLE {DAILY_TABLE} AS {select}", params)
+            cursor.execute(f"ANALYZE {DAILY_TABLE}")
     outer, _daily_end = _daily_end, end
     try:
         yield
@@ -73,25 +109,27 @@ def daily_purchases(end: date) -> Iterator[None]:
             cursor.execute(f"DROP TABLE IF EXISTS {DAILY_TABLE}")
 
 
-def _daily_from_orders(end: date, *, with_contact: bool) -> tuple[str, list]:
+def _daily_from_orders(end: date) -> tuple[str, list]:
     d = Dialect.current()
-    where, params = _revenue_filter(end, with_contact=with_contact)
+    where, params = _revenue_filter(end)
+    day = d.day(f"o.{O.ordered_at}")
     sql = f"""
-        SELECT o.contact_id AS c, {d.day("o.ordered_at")} AS d, SUM(o.total) AS amount, COUNT(*) AS n
-        FROM {d.all_orders()} WHERE {where}
-        GROUP BY o.contact_id, {d.day("o.ordered_at")}
+        SELECT c, {d.month_of_day("d")} AS m, d, amount, n FROM (
+            SELECT o.{O.contact} AS c, {day} AS d, SUM(o.{O.total}) AS amount, COUNT(*) AS n
+            FROM {d.all_orders()} WHERE {where}
+            GROUP BY o.{O.contact}, {day}
+        ) grouped
     """  # noqa: S608 - only model names and fixed expressions are interpolated
     return sql, params
 
 
-def _daily(end: date, *, with_contact: bool = True) -> tuple[str, list]:
-    """SQL of the rows (c = contact id, d = local day number, amount, n = orders) of revenue per
-    customer and day up to ``end``: from the temporary table when it holds that day, else
-    grouped from the orders. Without ``with_contact`` orders of no contact are included (c null)."""
+def _daily(end: date) -> tuple[str, list]:
+    """SQL of the rows (c = contact id, m = month number, d = local day number, amount, n =
+    orders) of revenue per customer and day up to ``end``: from the temporary table when it
+    holds that day, else grouped from the orders."""
     if _daily_end is None or end > _daily_end:
-        return _daily_from_orders(end, with_contact=with_contact)
-    known = " AND c IS NOT NULL" if with_contact else ""
-    return f"SELECT c, d, amount, n FROM {DAILY_TABLE} WHERE d <= %s{known}", [day_number(end)]  # noqa: S608
+        return _daily_from_orders(end)
+    return f"SELECT c, m, d, amount, n FROM {DAILY_TABLE} WHERE d <= %s", [day_number(end)]  # noqa: S608
 
 
 def _reusable(query: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
@@ -163,7 +201,7 @@ class Dialect:
         """The orders table for a query that reads (nearly) every order. SQLite would otherwise
         walk the ``ordered_at`` or ``contact_id`` index and fetch each row from the table at
         random (2-5x slower than reading the table in order); PostgreSQL's planner knows better."""
-        return "sales_order o NOT INDEXED" if self.vendor == "sqlite" else "sales_order o"
+        return f"{O} o NOT INDEXED" if self.vendor == "sqlite" else f"{O} o"
 
 
 def month_of(day: date) -> int:
@@ -183,10 +221,11 @@ def _local_midnight_utc(day: date) -> datetime:
 def _revenue_filter(end: date, *, with_contact: bool = True) -> tuple[str, list]:
     """WHERE clause for the orders that count as revenue, up to the end of day ``end``."""
     statuses = sorted(s.value for s in REVENUE_STATUSES)
-    clause = f"o.status IN ({', '.join(['%s'] * len(statuses))}) AND o.currency = %s AND o.ordered_at < %s"
+    marks = ", ".join(["%s"] * len(statuses))
+    clause = f"o.{O.status} IN ({marks}) AND o.{O.currency} = %s AND o.{O.ordered_at} < %s"
     params = [*statuses, settings.SOLOCRM_CURRENCY, _local_midnight_utc(end + timedelta(days=1))]
     if with_contact:
-        clause += " AND o.contact_id IS NOT NULL"
+        clause += f" AND o.{O.contact} IS NOT NULL"
     return clause, params
 
 
@@ -292,14 +331,16 @@ def purchase_days_between(start: date, end: date) -> pd.Series:
 def engagement(end: date, days: int = 90) -> pd.DataFrame:
     """Per contact, timeline entries in the ``days`` before ``end`` other than survey answers:
     all of them, e-mails and chats received (the customer reaching out), and calls and meetings."""
-    sql = """
-        SELECT i.contact_id, COUNT(*),
-               SUM(CASE WHEN i.kind IN ('email_in', 'chat') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN i.kind IN ('call', 'meeting') THEN 1 ELSE 0 END)
-        FROM contacts_interaction i
-        WHERE i.contact_id IS NOT NULL AND i.occurred_at >= %s AND i.occurred_at < %s AND i.kind <> 'survey'
-        GROUP BY i.contact_id
-    """
+    inbound, talks = "'email_in', 'chat'", "'call', 'meeting'"
+    sql = f"""
+        SELECT i.{I.contact}, COUNT(*),
+               SUM(CASE WHEN i.{I.kind} IN ({inbound}) THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.{I.kind} IN ({talks}) THEN 1 ELSE 0 END)
+        FROM {I} i
+        WHERE i.{I.contact} IS NOT NULL AND i.{I.occurred_at} >= %s AND i.{I.occurred_at} < %s
+          AND i.{I.kind} <> 'survey'
+        GROUP BY i.{I.contact}
+    """  # noqa: S608 - only model names and fixed expressions are interpolated
     rows = _fetch(
         sql,
         [_local_midnight_utc(end - timedelta(days=days - 1)), _local_midnight_utc(end + timedelta(days=1))],
@@ -316,8 +357,7 @@ def cohort_counts(end: date) -> pd.DataFrame:
     daily, params = _daily(end)
     sql = f"""
         WITH monthly AS (
-            SELECT c, {d.month_of_day("d")} AS m, SUM(amount) AS amount
-            FROM ({daily}) daily GROUP BY c, {d.month_of_day("d")}
+            SELECT c, m, SUM(amount) AS amount FROM ({daily}) daily GROUP BY c, m
         ), cohorts AS (
             SELECT c, m, amount, MIN(m) OVER (PARTITION BY c) AS cohort FROM monthly
         )
@@ -337,8 +377,8 @@ def monthly_revenue(end: date) -> pd.Series:
     customers = cells.groupby("month")["revenue"].sum() if not cells.empty else pd.Series(dtype="float64")
     where, params = _revenue_filter(end, with_contact=False)
     sql = f"""
-        SELECT {d.month("o.ordered_at")}, {d.as_float("SUM(o.total)")}
-        FROM sales_order o WHERE {where} AND o.contact_id IS NULL GROUP BY {d.month("o.ordered_at")}
+        SELECT {d.month(f"o.{O.ordered_at}")}, {d.as_float(f"SUM(o.{O.total})")}
+        FROM {O} o WHERE {where} AND o.{O.contact} IS NULL GROUP BY {d.month(f"o.{O.ordered_at}")}
     """  # noqa: S608
     anonymous = pd.Series(dict(_fetch(sql, params)), dtype="float64")
     series = customers.astype("float64").add(anonymous, fill_value=0.0)
@@ -348,23 +388,95 @@ def monthly_revenue(end: date) -> pd.Series:
     return series.reindex(range(int(series.index.min()), int(series.index.max()) + 1), fill_value=0.0)
 
 
-def product_purchases(end: date, since: date) -> pd.DataFrame:
-    """Distinct (customer, product, purchase day) of paid orders between ``since`` and ``end``:
-    the input of the co-purchase recommender and the association rules. A product is its catalogue
-    name, or the line's own name when the line has no product (imported orders)."""
+FETCH_ROWS = 500_000  # rows fetched and converted to arrays at a time: bounded memory
+
+
+def _product(d: Dialect) -> str:
+    """A line's product: its catalogue name, or the line's own name when it has no product."""
+    return f"COALESCE(p.{P.name}, l.{L.name})"
+
+
+def _lines_of_orders(where: str, *, lines_first: bool = False) -> str:
+    """FROM … WHERE of the order lines of the orders matching ``where`` since a parameter.
+    ``lines_first`` makes SQLite read the lines table in order and look each order up (CROSS
+    JOIN fixes its join order), for a filter on the lines that leaves few of them."""
+    lines = (
+        f"{L} l CROSS JOIN {O} o" if lines_first and connection.vendor == "sqlite" else f"{O} o JOIN {L} l"
+    )
+    return f"""
+        {lines} ON l.{L.order} = o.{O.id} LEFT JOIN {P} p ON p.{P.id} = l.{L.product}
+        WHERE {where} AND o.{O.ordered_at} >= %s
+    """
+
+
+def product_pairs(end: date, since: date, split: date) -> pd.DataFrame:
+    """One row per (customer, product) bought in paid orders between ``since`` and ``end``:
+    ``contact_id``, ``item``, ``orders`` (orders holding the product) and whether it was bought
+    before the day ``split`` and on or after it (``before``, ``after``: 0/1), grouped in the
+    database. The recommenders, their holdout test and the personas' favourite products need no
+    more than this, so the order lines never leave the database one by one."""
     d = Dialect.current()
     where, params = _revenue_filter(end)
+    product, boundary = _product(d), _local_midnight_utc(split)
     sql = f"""
-        SELECT o.contact_id, o.id, COALESCE(p.name, l.name), {d.day("o.ordered_at")}
-        FROM sales_order o
-        JOIN sales_orderline l ON l.order_id = o.id
-        LEFT JOIN sales_product p ON p.id = l.product_id
-        WHERE {where} AND o.ordered_at >= %s
-        GROUP BY o.contact_id, o.id, COALESCE(p.name, l.name), {d.day("o.ordered_at")}
+        SELECT o.{O.contact}, {product}, COUNT(DISTINCT o.{O.id}),
+               MAX(CASE WHEN o.{O.ordered_at} < %s THEN 1 ELSE 0 END),
+               MAX(CASE WHEN o.{O.ordered_at} >= %s THEN 1 ELSE 0 END)
+        FROM {_lines_of_orders(where)}
+        GROUP BY o.{O.contact}, {product}
     """  # noqa: S608
-    rows = _fetch(sql, [*params, _local_midnight_utc(since)])
-    frame = _frame(rows, ["contact_id", "order_id", "item", "day"])
-    return frame.astype({"contact_id": "int64", "order_id": "int64", "day": "int64"})
+    columns = {
+        "contact_id": "int64",
+        "item": "category",
+        "orders": "int32",
+        "before": "int8",
+        "after": "int8",
+    }
+    return _fetch_frame(sql, [boundary, boundary, *params, _local_midnight_utc(since)], columns)
+
+
+HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash: spreads consecutive ids evenly
+HASH_RANGE = 2**32
+
+
+def basket_sample(end: date, since: date, fraction: float) -> pd.DataFrame:
+    """Distinct (``order_id``, ``item``) of paid orders between ``since`` and ``end`` — the
+    baskets of the association rules — for a fixed pseudo-random ``fraction`` of the orders
+    (all of them when ``fraction >= 1``). The sample is chosen by a hash of the order id: the
+    same orders every time, and a whole order or none of it."""
+    d = Dialect.current()
+    where, params = _revenue_filter(end)
+    if fraction < 1:
+        bound = int(fraction * HASH_RANGE)  # an integer computed here, never user input
+        where += (
+            f" AND (l.{L.order} * {HASH_MULTIPLIER}) %% {HASH_RANGE} < {bound}"  # %%: a query with parameters
+        )
+    sql = f"SELECT DISTINCT o.{O.id}, {_product(d)} FROM {_lines_of_orders(where, lines_first=fraction < 1)}"  # noqa: S608
+    return _fetch_frame(sql, [*params, _local_midnight_utc(since)], {"order_id": "int64", "item": "category"})
+
+
+def _fetch_frame(sql: str, params: list, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The rows of ``sql`` as a frame of compact columns, converted a block of rows at a time so
+    the Python tuples of millions of rows never exist at once ("category" columns come back as
+    text, each distinct value one string object)."""
+    names = list(dtypes)
+    parts: list[pd.DataFrame] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            parts.append(pd.DataFrame.from_records(rows, columns=names).astype(dtypes))
+    if not parts:
+        return pd.DataFrame({n: pd.Series(dtype=object if t == "category" else t) for n, t in dtypes.items()})
+    # Each block has its own categories: union_categoricals recodes them without new strings,
+    # and the text columns end as object arrays of pointers to one string per distinct value.
+    return pd.DataFrame(
+        {
+            n: np.asarray(union_categoricals([part[n] for part in parts]).astype(object))
+            if t == "category"
+            else np.concatenate([part[n].to_numpy() for part in parts])
+            for n, t in dtypes.items()
+        }
+    )
 
 
 def survey_answers(end: date, recent_from: date) -> pd.DataFrame:
@@ -373,21 +485,20 @@ def survey_answers(end: date, recent_from: date) -> pd.DataFrame:
     computed from these counts, so older answers never leave the database one by one, and the
     recent ones can be grouped by the segment this very refresh gives each customer. Answers are
     timeline entries of kind "survey" with data {"metric", "score"}."""
-    from solocrm.contacts.models import Interaction
-
     d = Dialect.current()
     answers = Interaction.objects.filter(
         kind="survey", occurred_at__lt=_local_midnight_utc(end + timedelta(1))
     )
     sql, params = answers.values("id").query.sql_with_params()
-    metric = _json_text("i.data", "metric")
-    score = _json_text("i.data", "score")
-    contact = "CASE WHEN i.occurred_at >= %s THEN i.contact_id END"
+    metric = _json_text(f"i.{I.data}", "metric")
+    score = _json_text(f"i.{I.data}", "score")
+    contact = f"CASE WHEN i.{I.occurred_at} >= %s THEN i.{I.contact} END"
+    month = d.month(f"i.{I.occurred_at}")
     query = f"""
-        SELECT {d.month("i.occurred_at")}, {metric}, {score}, {contact}, COUNT(*)
-        FROM contacts_interaction i
-        WHERE i.id IN ({sql})
-        GROUP BY {d.month("i.occurred_at")}, {metric}, {score}, {contact}
+        SELECT {month}, {metric}, {score}, {contact}, COUNT(*)
+        FROM {I} i
+        WHERE i.{I.id} IN ({sql})
+        GROUP BY {month}, {metric}, {score}, {contact}
     """  # noqa: S608
     since = _local_midnight_utc(recent_from)
     frame = _frame(_fetch(query, [since, *params, since]), ["month", "metric", "score", "contact", "answers"])
@@ -412,27 +523,28 @@ def contact_attributes(end: date) -> pd.DataFrame:
     statuses = sorted(s.value for s in REVENUE_STATUSES)
     marks = ", ".join(["%s"] * len(statuses))
     cutoff = _local_midnight_utc(end + timedelta(days=1))
+    created = d.day(f"k.{K.created_at}")
     sql = f"""
         WITH first_orders AS (
-            SELECT o.contact_id AS c, MIN(o.ordered_at) AS first_at FROM sales_order o
-            WHERE o.status IN ({marks}) AND o.contact_id IS NOT NULL AND o.ordered_at < %s
-            GROUP BY o.contact_id
+            SELECT o.{O.contact} AS c, MIN(o.{O.ordered_at}) AS first_at FROM {O} o
+            WHERE o.{O.status} IN ({marks}) AND o.{O.contact} IS NOT NULL AND o.{O.ordered_at} < %s
+            GROUP BY o.{O.contact}
         ), early AS (
-            SELECT i.contact_id AS c, COUNT(*) AS n FROM contacts_interaction i
-            JOIN contacts_contact k ON k.id = i.contact_id
-            WHERE i.occurred_at < %s AND {d.day("i.occurred_at")} <= {d.day("k.created_at")} + 30
-            GROUP BY i.contact_id
+            SELECT i.{I.contact} AS c, COUNT(*) AS n FROM {I} i
+            JOIN {K} k ON k.{K.id} = i.{I.contact}
+            WHERE i.{I.occurred_at} < %s AND {d.day(f"i.{I.occurred_at}")} <= {created} + 30
+            GROUP BY i.{I.contact}
         )
-        SELECT k.id, k.channel, k.source, k.lifecycle_stage,
-               CASE WHEN k.company_id IS NULL THEN 0 ELSE 1 END,
-               CASE WHEN k.phone = '' THEN 0 ELSE 1 END,
-               CASE WHEN k.email_consent_at IS NULL THEN 0 ELSE 1 END,
-               COALESCE(early.n, 0), {d.day("k.created_at")},
+        SELECT k.{K.id}, k.{K.channel}, k.{K.source}, k.{K.lifecycle_stage},
+               CASE WHEN k.{K.company} IS NULL THEN 0 ELSE 1 END,
+               CASE WHEN k.{K.phone} = '' THEN 0 ELSE 1 END,
+               CASE WHEN k.{K.email_consent_at} IS NULL THEN 0 ELSE 1 END,
+               COALESCE(early.n, 0), {created},
                CASE WHEN f.first_at IS NULL THEN NULL ELSE {d.day("f.first_at")} END
-        FROM contacts_contact k
-        LEFT JOIN first_orders f ON f.c = k.id
-        LEFT JOIN early ON early.c = k.id
-        WHERE k.created_at < %s
+        FROM {K} k
+        LEFT JOIN first_orders f ON f.c = k.{K.id}
+        LEFT JOIN early ON early.c = k.{K.id}
+        WHERE k.{K.created_at} < %s
     """  # noqa: S608
     rows = _fetch(sql, [*statuses, cutoff, cutoff, cutoff])
     columns = [

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,13 +21,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from threadpoolctl import threadpool_limits
 
-from solocrm.contacts.choices import LifecycleStage
-from solocrm.contacts.models import Contact
 from solocrm.users.models import AuditLog
 
 from . import jobs, queries
@@ -37,12 +34,20 @@ from .choices import ModelKind
 from .churn import ChurnModel, ChurnSelection, select_churn_model
 from .clusters import PersonaModel, describe_clusters
 from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from .features import churn_features_from_aggregates, customer_table, lead_features, persona_features
 from .forecast import ForecastError, backtest, forecast_revenue, select_by_backtest
 from .leads import LeadScorer
-from .models import CustomerScore, FittedModel
+from .lifecycle import AT_RISK_CHURN, CHURNED_P_ALIVE, DORMANT_P_ALIVE, lifecycle_stages
+from .models import FittedModel
 from .nps import ces, csat, nps, satisfaction_trend
 from .rfm import rfm_scores, rfm_segment
 from .summary import summary_from_aggregates
+from .writer import apply_lifecycle_stages, write_scores
+
+__all__ = [
+    "AT_RISK_CHURN", "CHURNED_P_ALIVE", "DORMANT_P_ALIVE", "STEPS", "Refresh", "churn_features_at",
+    "lifecycle_stages", "refresh", "refresh_status", "refreshed_within", "start_refresh", "write_scores",
+]  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
 
@@ -50,16 +55,13 @@ CLV_MONTHS = 12
 DISCOUNT_RATE_YEARLY = 0.10
 CHURN_HORIZON_DAYS = 90
 BASKET_HISTORY_DAYS = 365
+BASKET_SAMPLE_LINES = 100_000  # order lines read for the association rules, at most (about)
 CHURN_SAMPLE = 50_000
 MIN_CHURN_CUSTOMERS = 30
 MIN_PERSONA_CUSTOMERS = 20
 LEAD_SETTLE_DAYS = 60  # a contact younger than this may still convert: not yet a "did not"
 MAX_COHORTS = 36
 KEEP_MODELS = 30
-# Lifecycle rules (docs/analytics.md "Lifecycle stages"): applied to contacts who bought.
-CHURNED_P_ALIVE = 0.15
-DORMANT_P_ALIVE = 0.40
-AT_RISK_CHURN = 0.60
 
 
 @cache
@@ -108,7 +110,9 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
     run = Refresh(today=today or timezone.localdate(), progress=progress or (lambda *a: None))
     started = time.perf_counter()
     steps = STEPS
-    with queries.reusing_results(), queries.daily_purchases(run.today):
+    # One thread for BLAS and OpenMP throughout: the models' matrices are small (a forecast's,
+    # a sample's), and spinning extra threads only steals the cores the database needs.
+    with threadpool_limits(limits=1), queries.reusing_results(), queries.daily_purchases(run.today):
         for number, (name, step) in enumerate(steps, start=1):
             run.progress(name, number - 1, len(steps))
             began = time.perf_counter()
@@ -159,132 +163,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-# -- writing the scores -----------------------------------------------------------------------
-
-SCORE_COLUMNS = [
-    "orders", "frequency", "recency_days", "tenure_days", "days_since_last", "first_order_at",
-    "last_order_at", "total_spend", "average_order_value", "r_score", "f_score", "m_score",
-    "rfm_segment", "p_alive", "expected_purchases", "expected_order_value", "clv", "churn_risk",
-    "value_at_risk", "persona", "lead_score", "next_product_id", "next_product_name",
-]  # fmt: skip
-SCORE_DEFAULTS = {
-    "orders": 0,
-    "frequency": 0,
-    "recency_days": 0.0,
-    "tenure_days": 0.0,
-    "total_spend": 0.0,
-    "average_order_value": 0.0,
-    "rfm_segment": "",
-    "next_product_name": "",
-}
-WRITE_BATCH = 5000
-INTEGER_COLUMNS = {"orders", "frequency", "r_score", "f_score", "m_score", "persona", "next_product_id"}
-
-
-def _score_rows(frame: pd.DataFrame, computed_at) -> list[tuple]:
-    """Parameter tuples for the INSERT: NaN → NULL (or the column's default), numpy → Python."""
-    columns = [frame.index.to_numpy().tolist(), [computed_at] * len(frame)]
-    for name in SCORE_COLUMNS:
-        if name not in frame:
-            columns.append([SCORE_DEFAULTS.get(name)] * len(frame))
-            continue
-        values = frame[name].astype(object).where(frame[name].notna(), SCORE_DEFAULTS.get(name)).tolist()
-        if name in INTEGER_COLUMNS:  # a column with gaps came back from pandas as float
-            values = [None if v is None else int(v) for v in values]
-        columns.append(values)
-    return list(zip(*columns, strict=True))
-
-
-def write_scores(frame: pd.DataFrame) -> int:
-    """Replace every CustomerScore with ``frame`` (index = contact id) in one transaction."""
-    table = CustomerScore._meta.db_table
-    quote = connection.ops.quote_name
-    names = ["contact_id", "computed_at", *SCORE_COLUMNS]
-    columns = ", ".join(
-        quote(CustomerScore._meta.get_field(n.removesuffix("_id")).column if n.endswith("_id") else n)
-        for n in names
-    )
-    rows = _score_rows(
-        frame, timezone.now() if connection.vendor == "postgresql" else timezone.now().isoformat(" ")
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - model table name
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(names))
-            insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - model names only
-            with _indexes_rebuilt_after(cursor):
-                for start in range(0, len(rows), WRITE_BATCH):
-                    cursor.executemany(insert, rows[start : start + WRITE_BATCH])
-        # a contact deleted while the refresh ran would fail the foreign key at commit
-        contacts = Contact._meta.db_table
-        cursor.execute(f"DELETE FROM {table} WHERE contact_id NOT IN (SELECT id FROM {contacts})")  # noqa: S608
-    return len(rows)
-
-
-@contextmanager
-def _indexes_rebuilt_after(cursor) -> Iterator[None]:
-    """Drop the list indexes of the scores while they are rewritten, then build them again.
-
-    Keeping five indexes up to date row by row costs SQLite more than the rows themselves (a
-    million rows: most of the write step); building an index once sorts the finished table.
-    Inside the refresh's transaction, and in WAL mode readers keep seeing the old scores with
-    their indexes until the commit. (PostgreSQL is left alone: there DROP INDEX would lock the
-    table against readers until the commit, and COPY keeps its indexes up quickly.)"""
-    quote = connection.ops.quote_name
-    editor = connection.schema_editor()
-    indexes = CustomerScore._meta.indexes
-    for index in indexes:
-        cursor.execute(f"DROP INDEX IF EXISTS {quote(index.name)}")
-    yield
-    for index in indexes:
-        cursor.execute(str(index.create_sql(CustomerScore, editor)))
-
-
-def lifecycle_stages(customers: pd.DataFrame) -> pd.Series:
-    """The lifecycle stage each buyer should have (docs/analytics.md, "Lifecycle stages").
-
-    First match wins: churned (P(alive) < 15 %), dormant (P(alive) < 40 %), at risk (churn risk
-    ≥ 60 %), repeat (bought on two days or more), customer. Without a fitted purchase model, and
-    for one-time buyers (whose BG/NBD P(alive) is 1 however long ago they bought), the first two
-    fall back on time: no purchase for two years is churned, for one year dormant.
-    """
-    p_alive = customers.get("p_alive", pd.Series(np.nan, index=customers.index)).to_numpy(float)
-    churn = customers.get("churn_risk", pd.Series(np.nan, index=customers.index)).to_numpy(float)
-    idle = customers["days_since_last"].to_numpy(float)
-    fitted = ~np.isnan(p_alive) & (customers["frequency"].to_numpy() >= 1)
-    conditions = [
-        np.where(fitted, p_alive < CHURNED_P_ALIVE, idle > 730),
-        np.where(fitted, p_alive < DORMANT_P_ALIVE, idle > 365),
-        np.nan_to_num(churn, nan=0.0) >= AT_RISK_CHURN,
-        customers["frequency"].to_numpy() >= 1,
-    ]
-    choices = [LifecycleStage.CHURNED, LifecycleStage.DORMANT, LifecycleStage.AT_RISK, LifecycleStage.REPEAT]
-    stages = np.select(conditions, [c.value for c in choices], default=LifecycleStage.CUSTOMER.value)
-    return pd.Series(stages, index=customers.index, name="lifecycle_stage")
-
-
-def apply_lifecycle_stages(stages: pd.Series) -> dict[str, int]:
-    """Move contacts whose stage changed; returns {stage: contacts moved}. Contacts who never
-    bought keep their stage (lead, prospect): the analytics knows nothing new about them."""
-    moved: dict[str, int] = {}
-    now = timezone.now()
-    for stage, ids in stages.groupby(stages).groups.items():
-        ids = ids.to_numpy().tolist()
-        for start in range(0, len(ids), WRITE_BATCH):
-            changed = (
-                Contact.objects.filter(pk__in=ids[start : start + WRITE_BATCH])
-                .exclude(lifecycle_stage=stage)
-                .update(lifecycle_stage=stage, updated_at=now)
-            )
-            if changed:
-                moved[stage] = moved.get(stage, 0) + changed
-    return moved
-
-
 # -- the steps --------------------------------------------------------------------------------
 
 
@@ -293,19 +171,10 @@ def step_summary(run: Refresh) -> str:
     # the churn step needs the same aggregates as of two earlier days: one pass for all three
     aggregates = queries.customer_aggregates_at([run.today, *churn_days(run.today)])[run.today]
     summary = summary_from_aggregates(aggregates, observation_end=run.today, time_unit="D")
-    frame = pd.DataFrame(index=summary.index)
-    frame["orders"] = summary["orders"].astype("int64")
-    frame["frequency"] = summary["frequency"].astype("int64")
-    frame["recency_days"] = summary["recency"]
-    frame["tenure_days"] = summary["T"]
-    frame["days_since_last"] = summary["T"] - summary["recency"]
-    frame["monetary_value"] = summary["monetary_value"]
-    frame["first_order_at"] = pd.to_datetime(aggregates["first_day"]).dt.date
-    frame["last_order_at"] = pd.to_datetime(aggregates["last_day"]).dt.date
-    frame["total_spend"] = summary["total_spend"].round(2)
-    frame["average_order_value"] = (summary["total_spend"] / summary["orders"]).round(2)
+    frame = customer_table(summary, aggregates)
     run.customers = frame
-    run.purchases = queries.product_purchases(run.today, run.today - timedelta(days=BASKET_HISTORY_DAYS))
+    since, split = run.today - timedelta(days=BASKET_HISTORY_DAYS), basket_split(run.today)
+    run.purchases = queries.product_pairs(run.today, since, split)
     return _("%(n)d customers") % {"n": len(frame)}
 
 
@@ -392,34 +261,10 @@ def _clv_report(clv: pd.Series) -> dict[str, Any]:
 
 def churn_features_at(day: date) -> pd.DataFrame:
     """The churn features of every customer as of the end of ``day``, from database aggregates:
-    purchases after ``day`` are invisible. The columns are those of ``churn.churn_features``,
-    with two differences of detail (training and scoring both use this function, so the model
-    sees one meaning): ``orders_90d``/``orders_365d`` count purchase days (same-day orders
-    merged), and ``mean_days_between`` is missing for one-time buyers (the model adds a
-    missing-value indicator) instead of their tenure."""
-    agg = queries.customer_aggregates(day)
-    end = np.datetime64(day, "D")
-    first = (end - agg["first_day"].to_numpy("datetime64[D]")).astype("int64")
-    recency = (end - agg["last_day"].to_numpy("datetime64[D]")).astype("int64")
-    frequency = agg["active_days"].to_numpy("int64") - 1
-    span = first - recency
-    mean_gap = np.divide(span, frequency, out=np.full(len(agg), np.nan), where=frequency > 0)
-    features = pd.DataFrame(
-        {
-            "recency_days": recency.astype(float),
-            "tenure_days": first.astype(float),
-            "orders": agg["orders"].to_numpy(float),
-            "frequency": frequency.astype(float),
-            "total_spend": agg["total_spend"].to_numpy(float),
-            "avg_order_value": agg["total_spend"].to_numpy(float) / agg["orders"].to_numpy(float),
-            "orders_90d": agg["days_90"].to_numpy(float),
-            "orders_365d": agg["days_365"].to_numpy(float),
-            "spend_365d": agg["spend_365"].to_numpy(float),
-            "mean_days_between": mean_gap,
-            "overdue_ratio": np.divide(recency, mean_gap, out=np.full(len(agg), np.nan), where=mean_gap > 0),
-        },
-        index=agg.index,
-    )
+    purchases after ``day`` are invisible. The behaviour columns are built by
+    ``features.churn_features_from_aggregates`` (the definition ``churn.churn_features`` uses
+    too), then the engagement counts of the 90 days before ``day`` are added."""
+    features = churn_features_from_aggregates(queries.customer_aggregates(day), day)
     engagement = queries.engagement(day).reindex(features.index, fill_value=0)
     return features.join(engagement.astype(float))
 
@@ -557,21 +402,18 @@ def step_rfm(run: Refresh) -> str:
     return _("%(n)d segments") % {"n": len(segments)}
 
 
-PERSONA_FEATURES = ["total_spend", "orders", "days_since_last", "average_order_value", "tenure_days"]
-
-
 def step_personas(run: Refresh) -> str:
     """k-means personas on standardised (log where skewed) features, k by silhouette."""
     began, c = time.perf_counter(), run.customers
     if len(c) < MIN_PERSONA_CUSTOMERS:
         return _("skipped: fewer than %(n)d customers") % {"n": MIN_PERSONA_CUSTOMERS}
-    features = c[PERSONA_FEATURES].astype(float)
+    features = persona_features(c)
     with threadpool_limits(limits=1):
         model = PersonaModel(random_state=0).fit(features)
     labels = model.labels_
     c["persona"] = labels
-    items = run.purchases.groupby(["contact_id", "item"]).size().rename("count").reset_index()
-    items = items.rename(columns={"contact_id": "customer"})
+    items = run.purchases.rename(columns={"contact_id": "customer", "orders": "count"})
+    items = items[["customer", "item", "count"]]
     described = describe_clusters(
         features, labels, top_items=items, top_n=3, scaled=model.transform(features)
     )
@@ -581,7 +423,7 @@ def step_personas(run: Refresh) -> str:
         **model.to_dict(),
         "k": model.k_,
         "method": model.method,
-        "features": PERSONA_FEATURES,
+        "features": list(features.columns),
         "personas": personas,
     }
     metrics = {"silhouette": model.silhouette_, "silhouette_by_k": model.silhouette_by_k_}
@@ -610,10 +452,13 @@ def step_basket(run: Refresh) -> str:
     began, purchases = time.perf_counter(), run.purchases
     if purchases.empty:
         return _("no order lines yet")
-    baskets = purchases[["order_id", "item"]].drop_duplicates()
+    # The rules need whole baskets, the rest only (customer, product) pairs: the baskets of a
+    # fixed sample of orders (docs/analytics.md, "Samples") estimate supports closely enough.
+    fraction = BASKET_SAMPLE_LINES / max(int(purchases["orders"].sum()), 1)
+    baskets = queries.basket_sample(run.today, run.today - timedelta(days=BASKET_HISTORY_DAYS), fraction)
     rules = association_rules(baskets, min_support=_min_support(baskets), min_confidence=0.1, max_len=2)
     rules = rules.sort_values(["lift", "support"], ascending=False).head(50)
-    split = run.today - timedelta(days=CHURN_HORIZON_DAYS)
+    split = basket_split(run.today)
     evaluation = _basket_evaluation(purchases, split)
     # The co-purchase model offers the next product unless the holdout shows that simply offering
     # the best sellers (each customer's not yet bought) does better.
@@ -646,18 +491,31 @@ def step_basket(run: Refresh) -> str:
 
 def _basket_evaluation(purchases: pd.DataFrame, split: date) -> dict[str, Any] | None:
     """Hit rate of the recommendations on the purchases since ``split``; None when nobody bought
-    on both sides of it (a shop younger than the holdout): the rules and offers still stand."""
+    on both sides of it (a shop younger than the holdout): the rules and offers still stand.
+
+    Each (customer, product) pair bought before the split stands as one purchase the day
+    before it, each bought on or after it as one purchase on the split day: exactly the pairs
+    each side of the split holds, which is all the test looks at."""
+    before, after = purchases[purchases["before"] > 0], purchases[purchases["after"] > 0]
+    days = np.r_[
+        np.full(len(before), queries.day_number(split) - 1), np.full(len(after), queries.day_number(split))
+    ]
     try:
         return hit_rate_holdout(
-            purchases["contact_id"],
-            purchases["item"],
-            queries.from_day_numbers(purchases["day"].to_numpy()),
+            pd.concat([before["contact_id"], after["contact_id"]], ignore_index=True),
+            pd.concat([before["item"], after["item"]], ignore_index=True),
+            queries.from_day_numbers(days),
             split_date=split,
             n=5,
             recommender=CoPurchaseRecommender(n=5),
         )
     except ValueError:  # the inputs come from the database, so this is the empty holdout
         return None
+
+
+def basket_split(today: date) -> date:
+    """The first day of the recommendations' holdout (the churn horizon before today)."""
+    return today - timedelta(days=CHURN_HORIZON_DAYS)
 
 
 def _min_support(baskets: pd.DataFrame) -> float:
@@ -693,7 +551,7 @@ def step_leads(run: Refresh) -> str:
     contacts = queries.contact_attributes(run.today)
     if contacts.empty:
         return _("no contacts yet")
-    features = _lead_features(contacts)
+    features = lead_features(contacts)
     settled_day = queries.day_number(run.today - timedelta(days=LEAD_SETTLE_DAYS))
     history = contacts["created_day"] <= settled_day
     converted = contacts["first_order_day"].notna().astype("int64")
@@ -705,19 +563,6 @@ def step_leads(run: Refresh) -> str:
     metrics = {"auc": scorer.metrics_.get("auc"), "leads_scored": int(open_leads.sum()), **scorer.metrics_}
     run.save(ModelKind.LEADS, params, metrics, int(history.sum()), began)
     return _("%(n)d leads scored") % {"n": int(open_leads.sum())}
-
-
-def _lead_features(contacts: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source": contacts["channel"].replace("", "unknown"),
-            "early_interactions": contacts["early_interactions"].astype(float),
-            "has_company": contacts["has_company"].astype(bool),
-            "has_phone": contacts["has_phone"].astype(bool),
-            "has_consent": contacts["has_consent"].astype(bool),
-        },
-        index=contacts.index,
-    )
 
 
 def step_cohorts(run: Refresh) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection
 
 from solocrm.analytics import queries
 from solocrm.contacts.models import Contact
@@ -121,3 +122,73 @@ def test_the_daily_table_is_gone_after_the_block(orders):
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {queries.DAILY_TABLE} (x integer)")  # free again
         cursor.execute(f"DROP TABLE {queries.DAILY_TABLE}")
+
+
+@pytest.fixture
+def lines() -> pd.DataFrame:
+    """Orders of 12 customers with lines of 4 products (one line without a product, named), an
+    order with the same product twice, and a refunded order that must not count."""
+    from solocrm.sales.models import OrderLine, Product
+
+    rng = np.random.default_rng(8)
+    products = [Product.objects.create(name=f"P{i}", sku=f"S{i}", price=10) for i in range(4)]
+    rows = []
+    for i in range(12):
+        contact = Contact.objects.create(first_name=f"Buyer {i}", email=f"l{i}@example.com")
+        for k in range(int(rng.integers(1, 5))):
+            moment = datetime(2026, 1, 5, 12, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 150)), hours=k)
+            order = Order.objects.create(
+                contact=contact, status="paid", currency="USD", total=20, ordered_at=moment
+            )
+            for product in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
+                OrderLine.objects.create(order=order, product=products[product], name="x", total=10)
+                rows.append(
+                    {"contact": contact.pk, "order": order.pk, "item": f"P{product}", "day": moment.date()}
+                )
+            if i == 0 and k == 0:
+                OrderLine.objects.create(order=order, product=products[0], name="again", total=10)
+                OrderLine.objects.create(order=order, product=None, name="Gift wrap", total=1)
+                rows += [
+                    {"contact": contact.pk, "order": order.pk, "item": name, "day": moment.date()}
+                    for name in ("P0", "Gift wrap")
+                ]
+        refunded = Order.objects.create(
+            contact=contact, status="refunded", currency="USD", total=9, ordered_at=moment
+        )
+        OrderLine.objects.create(order=refunded, product=products[3], name="x", total=9)
+    return pd.DataFrame(rows)
+
+
+def test_product_pairs_are_the_customers_products_counted_by_order(lines):
+    split = date(2026, 3, 1)
+    pairs = queries.product_pairs(END, date(2025, 7, 1), split).set_index(["contact_id", "item"]).sort_index()
+    grouped = lines.groupby(["contact", "item"])
+    expected = pd.DataFrame(
+        {
+            "orders": grouped["order"].nunique(),
+            "before": grouped["day"].min().lt(split).astype(int),
+            "after": grouped["day"].max().ge(split).astype(int),
+        }
+    ).sort_index()
+    assert pairs.index.tolist() == expected.index.tolist()
+    assert (pairs[["orders", "before", "after"]].to_numpy("int64") == expected.to_numpy("int64")).all()
+    assert expected["before"].any() and expected["after"].any()
+
+
+def test_the_basket_sample_is_whole_orders_and_the_same_each_time(lines):
+    since = date(2025, 7, 1)
+    every = queries.basket_sample(END, since, 1.0)
+    assert len(every) == len(lines[["order", "item"]].drop_duplicates())
+    half = queries.basket_sample(END, since, 0.5)
+    assert 0 < half["order_id"].nunique() < every["order_id"].nunique()
+    by_order = every.groupby("order_id")["item"].apply(frozenset)
+    assert (
+        half.groupby("order_id")["item"].apply(frozenset) == by_order.loc[half["order_id"].unique()]
+    ).all()
+    again = queries.basket_sample(END, since, 0.5)
+    assert sorted(map(tuple, again.to_numpy())) == sorted(map(tuple, half.to_numpy()))
+
+
+def test_table_and_column_names_come_from_the_models():
+    assert str(queries.O) == connection.ops.quote_name(Order._meta.db_table)
+    assert queries.O.contact == connection.ops.quote_name("contact_id")
