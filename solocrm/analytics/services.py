@@ -33,7 +33,7 @@ from .basket import CoPurchaseRecommender, MostPopularRecommender, association_r
 from .choices import ModelKind
 from .churn import ChurnModel, ChurnSelection, select_churn_model
 from .clusters import PersonaModel, describe_clusters
-from .clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from .clv import BetaGeoModel, GammaGammaModel, ModelUnusable, customer_lifetime_value, heuristic_clv
 from .features import churn_features_from_aggregates, customer_table, lead_features, persona_features
 from .forecast import ForecastError, backtest, forecast_revenue, select_by_backtest
 from .leads import LeadScorer
@@ -179,10 +179,14 @@ def step_summary(run: Refresh) -> str:
 
 
 def step_clv(run: Refresh) -> str:
-    """BG/NBD + Gamma-Gamma: P(alive), expected purchases and spend, 12-month CLV."""
+    """BG/NBD + Gamma-Gamma: P(alive), expected purchases and spend, 12-month CLV. When a model
+    cannot be fitted or used, the CLV comes from the labelled heuristic of clv.heuristic_clv,
+    and the stored report says which one and why (never NULL for a buyer a model skipped)."""
     began, c = time.perf_counter(), run.customers
     try:
         bg = BetaGeoModel().fit(c["frequency"], c["recency_days"], c["tenure_days"])
+    except ModelUnusable as error:
+        return _fallback_clv(run, None, str(error), began)
     except ValueError as error:
         return _("skipped: %(reason)s") % {"reason": error}
     c["p_alive"] = bg.probability_alive(c["frequency"], c["recency_days"], c["tenure_days"])
@@ -194,13 +198,9 @@ def step_clv(run: Refresh) -> str:
     spenders = (c["frequency"] > 0) & (c["monetary_value"] > 0)
     try:
         gg = GammaGammaModel().fit(c.loc[spenders, "frequency"], c.loc[spenders, "monetary_value"])
-    except ValueError as error:
-        return _("purchase model fitted; spend model skipped: %(reason)s") % {"reason": error}
-    if gg.q_ <= 1.0:
-        return _(
-            "purchase model fitted; spend model q = %(q).3g ≤ 1 has no finite mean spend "
-            "(a few very large orders?): CLV not computed"
-        ) % {"q": gg.q_}
+        gg.check_finite_mean()
+    except ValueError as error:  # ModelUnusable included: q <= 1 has no finite mean spend
+        return _fallback_clv(run, bg, str(error), began)
     run.save(
         ModelKind.GAMMA_GAMMA,
         gg.to_dict()["params"],
@@ -230,12 +230,37 @@ def step_clv(run: Refresh) -> str:
     }
 
 
+def _fallback_clv(run: Refresh, bg: BetaGeoModel | None, reason: str, began: float) -> str:
+    """CLV, expected purchases and order value from the documented heuristic (P(alive) is left
+    empty: no model defines it); the report carries the method and the reason for the page."""
+    c = run.customers
+    fallback = heuristic_clv(
+        c["frequency"],
+        c["recency_days"],
+        c["tenure_days"],
+        c["total_spend"].fillna(0.0),
+        reason=reason,
+        bgnbd=bg,
+        months=CLV_MONTHS,
+        discount_rate_yearly=DISCOUNT_RATE_YEARLY,
+        time_unit="D",
+    )
+    c["clv"] = np.round(fallback.clv, 2)
+    c["expected_order_value"] = np.round(fallback.average_value, 2)
+    if bg is None:
+        c["expected_purchases"] = fallback.expected_purchases
+    report = {**_clv_report(c["clv"]), "method": fallback.method, "reason": reason}
+    run.save(ModelKind.CLV, report, {"customers": len(c), "heuristic": True}, len(c), began)
+    return _("CLV by the heuristic (%(method)s): %(reason)s") % {"method": fallback.method, "reason": reason}
+
+
 def _bg_metrics(bg: BetaGeoModel, c: pd.DataFrame) -> dict[str, Any]:
     return {
         "log_likelihood": bg.log_likelihood_,
         "n_customers": len(c),
         "n_repeat": int((c["frequency"] > 0).sum()),
         "time_unit": "day",
+        "boundary": getattr(bg, "boundary_", None),
     }
 
 

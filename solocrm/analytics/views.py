@@ -523,6 +523,19 @@ def top_clv() -> QuerySet:
     return sorted_scores(scores(), "clv")[:TOP_CLV]
 
 
+# What the CLV page says when a refresh had to value customers by rule of thumb (clv.heuristic_clv).
+HEURISTIC_LABELS = {
+    "spend_x_model_purchases": gettext_lazy(
+        "a rule of thumb: each customer's average spend per purchase times the purchases the "
+        "BG/NBD model expects (the spend model could not be used)"
+    ),
+    "spend_x_historical_rate": gettext_lazy(
+        "a rule of thumb: each customer's average spend per purchase times their past purchase "
+        "rate (the purchase model could not be fitted)"
+    ),
+}
+
+
 @role_required(Action.VIEW)
 def clv(request: HttpRequest) -> HttpResponse:
     report = FittedModel.latest(ModelKind.CLV)
@@ -534,6 +547,7 @@ def clv(request: HttpRequest) -> HttpResponse:
         "params": params,
         "quantiles": quantiles,
         "bins": bins,
+        "heuristic": HEURISTIC_LABELS.get(params.get("method", "")),
         "top": list(top_clv()) if report else [],
         "chart": chart(
             "bar",

@@ -92,3 +92,28 @@ def test_every_frequent_buyer_gets_a_finite_clv_ranked_by_spend():
     expected = pd.Series(in_weeks, index=[ids[h] for h in weeks.index])
     refreshed = scores.set_index("contact_id")["expected_purchases"].loc[expected.index]
     np.testing.assert_allclose(refreshed.to_numpy(float), expected.to_numpy(), rtol=0.01)
+
+
+def test_one_time_buyers_only_are_valued_by_the_labelled_heuristic(owner_client):
+    """No repeat buyer: BG/NBD cannot be fitted, so the refresh values every customer by the
+    documented rule of thumb, never NULL, and the page and the API say which rule and why."""
+    tx = pd.DataFrame(
+        {
+            "customer": range(40),
+            "date": pd.date_range("2017-03-01", periods=40, freq="5D"),
+            "amount": np.linspace(10.0, 400.0, 40),
+        }
+    )
+    ids = _load(tx)
+    services.refresh(today=END)
+
+    clv = CustomerScore.objects.filter(contact_id__in=ids.values()).values_list("clv", flat=True)
+    assert len(clv) == 40 and all(value is not None and math.isfinite(value) for value in clv)
+    report = FittedModel.objects.filter(kind=ModelKind.CLV).latest("created_at")
+    assert report.params["method"] == "spend_x_historical_rate"
+    assert "repeat" in report.params["reason"]
+
+    page = owner_client.get("/analytics/clv/").content.decode()
+    assert "rule of thumb" in page and "not from a fitted model" in page
+    api = owner_client.get("/api/v1/analytics/reports/clv").json()
+    assert api["params"]["method"] == "spend_x_historical_rate"
