@@ -234,6 +234,8 @@ def _fallback_clv(run: Refresh, bg: BetaGeoModel | None, reason: str, began: flo
     """CLV, expected purchases and order value from the documented heuristic (P(alive) is left
     empty: no model defines it); the report carries the method and the reason for the page."""
     c = run.customers
+    if c.empty:  # nobody to value: store no report (an empty shop stays "never refreshed")
+        return _("skipped: %(reason)s") % {"reason": reason}
     fallback = heuristic_clv(
         c["frequency"],
         c["recency_days"],

@@ -281,7 +281,7 @@ def test_a_repeat_buyer_who_spent_nothing_does_not_stop_the_clv():
     assert not CustomerScore.objects.filter(orders__gt=0, clv__isnull=True).exists()
 
 
-def test_a_spend_model_without_a_finite_mean_is_named_in_the_note(monkeypatch):
+def test_a_spend_model_without_a_finite_mean_is_named_and_the_heuristic_values_customers(monkeypatch):
     class HeavyTailed(services.GammaGammaModel):
         def fit(self, *args, **kwargs):
             super().fit(*args, **kwargs)
@@ -292,7 +292,10 @@ def test_a_spend_model_without_a_finite_mean_is_named_in_the_note(monkeypatch):
     load_demo(contacts=80, seed=2, end=END)
     result = services.refresh(today=END)
     assert "q = 0.8" in {step["name"]: step["note"] for step in result["steps"]}["clv"]
-    assert FittedModel.latest(ModelKind.CLV) is None
+    # Customers are still valued, by the labelled rule of thumb (issue 16), never left empty.
+    report = FittedModel.latest(ModelKind.CLV)
+    assert report.params["method"] == "spend_x_model_purchases" and "q = 0.8" in report.params["reason"]
+    assert not CustomerScore.objects.filter(orders__gt=0, clv__isnull=True).exists()
 
 
 def test_nps_by_segment_counts_the_whole_twelve_months_across_new_year():
