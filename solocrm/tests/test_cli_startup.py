@@ -113,3 +113,40 @@ def test_a_checked_command_still_loads_the_url_configuration(tmp_path):
     # `solocrm check` is how a user runs the checks the everyday commands skip.
     probe = run_solocrm(tmp_path, "check")
     assert probe["urls_loaded"] is True
+
+
+FIT_CLV_PROBE = """
+import json, sys
+sys.argv = ["solocrm", "analytics", "fit-clv", *json.loads(sys.argv[1])]
+from solocrm.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = set(sys.modules)
+print("PROBE " + json.dumps({
+    "project_models": sorted(name for name in loaded if name.startswith("solocrm.") and name.endswith(".models")),
+    "command_module": "solocrm.analytics.management.commands.analytics" in loaded,
+    "f2py_executed": "numpy.f2py.f2py2e" in loaded,
+}))
+"""
+
+
+def test_fit_clv_runs_without_the_project_apps(tmp_path):
+    # fit-clv reads only its file: no project model, not even the management command's module, and NumPy's
+    # Fortran wrapper generator (which SciPy's namespace copy would load) stays unloaded.
+    path = tmp_path / "orders.csv"
+    path.write_text("customer,date,amount\na,2024-01-01,10\na,2024-02-01,12\nb,2024-01-05,5\n")
+    args = [str(path), "--customer-col", "customer", "--date-col", "date", "--json"]
+    env = {"SOLOCRM_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", FIT_CLV_PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert '"customers": 2' in done.stdout, done.stderr
+    probe = json.loads(done.stdout.rsplit("PROBE ", 1)[1])
+    assert probe == {"project_models": [], "command_module": False, "f2py_executed": False}

@@ -9,23 +9,13 @@ solocrm analytics fit-clv FILE --customer-col C --date-col D [--amount-col A] [-
 from __future__ import annotations
 
 import json
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from solocrm.analytics import jobs
-
-
-def iso_date(text: str) -> date:
-    value = parse_date(text)
-    if value is None:
-        raise CommandError(_("“%(t)s” is not a date; write it as YYYY-MM-DD.") % {"t": text})
-    return value
+from solocrm.analytics import fitclv_command
 
 
 class Command(BaseCommand):
@@ -47,25 +37,7 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help=_("Show whether a refresh is running and how far it is."))
         status.add_argument("--json", action="store_true")
         fit = sub.add_parser("fit-clv", help=_("Fit BG/NBD and Gamma-Gamma on a transactions file."))
-        fit.add_argument("file", type=Path)
-        fit.add_argument("--customer-col", required=True, help=_("Column name, or number when no header."))
-        fit.add_argument("--date-col", required=True)
-        fit.add_argument("--amount-col")
-        fit.add_argument("--date-format", help=_("strftime format of the dates, e.g. %%Y%%m%%d."))
-        fit.add_argument(
-            "--sep",
-            help=_(
-                "Column separator (default: guessed from the first line: comma, semicolon, tab or "
-                "vertical bar, otherwise runs of spaces)."
-            ),
-        )
-        fit.add_argument(
-            "--encoding",
-            help=_("Text encoding of the file (default: UTF-8, with or without a byte-order mark)."),
-        )
-        fit.add_argument("--calibration-end", type=iso_date, help=_("Fit up to this day, test on the rest."))
-        fit.add_argument("--time-unit", choices=["day", "week"], default="week")
-        fit.add_argument("--json", action="store_true", help=_("Print the report as one JSON object."))
+        fitclv_command.add_arguments(fit)
 
     def handle(self, *args, action: str, **options) -> None:
         {"refresh": self.refresh, "status": self.status, "fit-clv": self.fit_clv}[action](options)
@@ -73,7 +45,8 @@ class Command(BaseCommand):
     # -- refresh ------------------------------------------------------------------------------
 
     def refresh(self, options: dict[str, Any]) -> None:
-        from solocrm.analytics import services
+        # imported here: `fit-clv` runs without the project's apps (solocrm.cli.run_fit_clv)
+        from solocrm.analytics import jobs, services
 
         if options["if_older_than"] is not None and services.refreshed_within(options["if_older_than"]):
             self.stdout.write(_("The scores are recent enough; nothing to do."))
@@ -98,6 +71,8 @@ class Command(BaseCommand):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from solocrm.analytics import jobs
+
         console = Console(file=self.stdout._out)
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"))
         with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -111,6 +86,8 @@ class Command(BaseCommand):
     # -- status -------------------------------------------------------------------------------
 
     def status(self, options: dict[str, Any]) -> None:
+        from solocrm.analytics import jobs
+
         state = jobs.refresh_status()
         if options["json"]:
             self.stdout.write(json.dumps(state, default=str))
@@ -127,30 +104,7 @@ class Command(BaseCommand):
     # -- fit-clv ------------------------------------------------------------------------------
 
     def fit_clv(self, options: dict[str, Any]) -> None:
-        from solocrm.analytics.fitclv import TransactionsFileError, fit_clv_report, read_transactions
-
-        if not options["file"].is_file():
-            raise CommandError(_("No such file: %(path)s") % {"path": options["file"]})
         try:
-            transactions = read_transactions(
-                options["file"],
-                customer_col=options["customer_col"],
-                date_col=options["date_col"],
-                amount_col=options["amount_col"],
-                date_format=options["date_format"],
-                sep=options["sep"],
-                encoding=options["encoding"],
-            )
-            report = fit_clv_report(
-                transactions,
-                calibration_end=options["calibration_end"],
-                time_unit="W" if options["time_unit"] == "week" else "D",
-            )
-        except (TransactionsFileError, ValueError) as error:
+            fitclv_command.fit_clv(options, self.stdout._out)
+        except fitclv_command.FitClvError as error:
             raise CommandError(str(error)) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(report, ensure_ascii=False, default=str))
-        else:
-            from solocrm.analytics.fitclv_output import print_report
-
-            print_report(report, self.stdout._out)
