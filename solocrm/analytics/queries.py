@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from pandas.api.types import union_categoricals
 
 from solocrm.contacts.models import Contact, Interaction
@@ -53,7 +54,8 @@ class Names:
 
 
 O, L, P, K, I = Names(Order), Names(OrderLine), Names(Product), Names(Contact), Names(Interaction)  # noqa: E741
-_reused: dict[tuple, pd.DataFrame] | None = None
+_reused: dict[tuple, pd.DataFrame | Future] | None = None
+_background: ThreadPoolExecutor | None = None
 
 
 @contextmanager
@@ -132,17 +134,60 @@ def _daily(end: date) -> tuple[str, list]:
     return f"SELECT c, m, d, amount, n FROM {DAILY_TABLE} WHERE d <= %s", [day_number(end)]  # noqa: S608
 
 
-def _reusable(query: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+def _reusable(query: Callable[..., pd.DataFrame] | None = None, *, once: bool = False):
+    """A query whose result ``reusing_results`` keeps for the next caller with the same
+    arguments (a copy each time), or, with ``once``, hands over the first time without a copy
+    (a large result asked for once, worth computing ahead with ``prefetch``)."""
+    if query is None:
+        return functools.partial(_reusable, once=once)
+
     @functools.wraps(query)
     def answer(*args):
         if _reused is None:
             return query(*args)
         key = (query.__name__, *args)
+        if once:
+            pending = _reused.pop(key, None)
+            return query(*args) if pending is None else pending.result()
+        if isinstance(_reused.get(key), Future):
+            _reused[key] = _reused[key].result()
         if key not in _reused:
             _reused[key] = query(*args)
         return _reused[key].copy()
 
     return answer
+
+
+@contextmanager
+def background_queries() -> Iterator[None]:
+    """Inside this block (and inside ``reusing_results``), ``prefetch`` runs queries on a second
+    database connection in a thread while this one works: the database (SQLite in C, without
+    Python's lock; PostgreSQL in its own process) then uses the machine's second core."""
+    global _background
+    outer, _background = _background, ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-query")
+    try:
+        yield
+    finally:
+        _background.shutdown(wait=True, cancel_futures=True)
+        _background = outer
+
+
+def prefetch(query: Callable[..., pd.DataFrame], *args) -> None:
+    """Start ``query(*args)`` (a reusable query that does not read the temporary daily table)
+    in the background; the step that asks for it later gets its result. Inside a transaction a
+    second connection would not see this one's uncommitted rows, so there it does nothing."""
+    if _reused is None or _background is None or connection.in_atomic_block:
+        return
+    key = (query.__name__, *args)
+    if key not in _reused:
+        _reused[key] = _background.submit(_on_own_connection, query.__wrapped__, args)
+
+
+def _on_own_connection(query: Callable[..., pd.DataFrame], args: tuple) -> pd.DataFrame:
+    try:
+        return query(*args)
+    finally:
+        connections.close_all()  # this thread's connections: Django opens one per thread
 
 
 def day_number(day: date) -> int:
@@ -409,6 +454,7 @@ def _lines_of_orders(where: str, *, lines_first: bool = False) -> str:
     """
 
 
+@_reusable(once=True)
 def product_pairs(end: date, since: date, split: date) -> pd.DataFrame:
     """One row per (customer, product) bought in paid orders between ``since`` and ``end``:
     ``contact_id``, ``item``, ``orders`` (orders holding the product) and whether it was bought

@@ -112,14 +112,16 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
     steps = STEPS
     # One thread for BLAS and OpenMP throughout: the models' matrices are small (a forecast's,
     # a sample's), and spinning extra threads only steals the cores the database needs.
-    with threadpool_limits(limits=1), queries.reusing_results(), queries.daily_purchases(run.today):
-        for number, (name, step) in enumerate(steps, start=1):
-            run.progress(name, number - 1, len(steps))
-            began = time.perf_counter()
-            note = step(run)
-            run.steps.append(
-                {"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""}
-            )
+    with threadpool_limits(limits=1), queries.reusing_results(), queries.background_queries():
+        _prefetch(run.today)
+        with queries.daily_purchases(run.today):
+            for number, (name, step) in enumerate(steps, start=1):
+                run.progress(name, number - 1, len(steps))
+                began = time.perf_counter()
+                note = step(run)
+                run.steps.append(
+                    {"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""}
+                )
     run.progress("done", len(steps), len(steps))
     return {
         "seconds": round(time.perf_counter() - started, 3),
@@ -127,6 +129,17 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
         "data_end": run.today.isoformat(),
         "steps": run.steps,
     }
+
+
+def _prefetch(today: date) -> None:
+    """The two queries that read the orders themselves (not the daily table) and take longest
+    start on a second connection while the daily table is built and the first models fit."""
+    queries.prefetch(queries.product_pairs, *_product_pairs_days(today))
+    queries.prefetch(queries.contact_attributes, today)
+
+
+def _product_pairs_days(today: date) -> tuple[date, date, date]:
+    return today, today - timedelta(days=BASKET_HISTORY_DAYS), basket_split(today)
 
 
 def start_refresh(user=None) -> None:
@@ -173,8 +186,7 @@ def step_summary(run: Refresh) -> str:
     summary = summary_from_aggregates(aggregates, observation_end=run.today, time_unit="D")
     frame = customer_table(summary, aggregates)
     run.customers = frame
-    since, split = run.today - timedelta(days=BASKET_HISTORY_DAYS), basket_split(run.today)
-    run.purchases = queries.product_pairs(run.today, since, split)
+    run.purchases = queries.product_pairs(*_product_pairs_days(run.today))
     return _("%(n)d customers") % {"n": len(frame)}
 
 

@@ -8,6 +8,7 @@ so pages show either the old scores or the new ones).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -41,6 +42,7 @@ SCORE_DEFAULTS = {
 WRITE_BATCH = 50_000
 INTEGER_COLUMNS = {"orders", "frequency", "r_score", "f_score", "m_score", "persona", "next_product_id"}
 STAGES_TABLE = "analytics_new_stages"
+STAGING_TABLE = "analytics_score_rows"
 
 
 def _quote(name: str) -> str:
@@ -60,11 +62,17 @@ def _now():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert ``rows`` into ``table``: COPY on PostgreSQL, batched executemany on SQLite."""
+def _load(
+    cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence], types: Sequence[str] = ()
+) -> None:
+    """Insert ``rows`` into ``table``: COPY on PostgreSQL (in binary when the column ``types``
+    are given), batched executemany on SQLite."""
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        binary = " (FORMAT BINARY)" if types else ""
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+            if types:
+                copy.set_types([_type_name(t) for t in types])
             for row in rows:
                 copy.write_row(row)
         return
@@ -73,6 +81,25 @@ def _load(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) 
     rows = list(rows) if not isinstance(rows, list) else rows
     for start in range(0, len(rows), WRITE_BATCH):
         cursor.executemany(insert, rows[start : start + WRITE_BATCH])
+
+
+def _type_name(db_type: str) -> str:
+    """A column type as psycopg's type registry names it ("numeric(16, 2)" → "numeric")."""
+    name = re.sub(r"\(.*\)", "", db_type).strip()
+    return {"timestamp with time zone": "timestamptz", "character varying": "varchar"}.get(name, name)
+
+
+def _staging_types(fields: Sequence[str]) -> list[str]:
+    """The scores' column types for the binary COPY, money as double precision: binary COPY
+    does no conversion, so the Python floats go into a staging table that way and the INSERT
+    from it rounds them to the money columns (floats cannot be sent as numeric)."""
+    types = []
+    for name in fields:
+        field = CustomerScore._meta.get_field(name)
+        types.append(
+            "double precision" if field.get_internal_type() == "DecimalField" else field.db_type(connection)
+        )
+    return types
 
 
 def _score_rows(frame: pd.DataFrame, computed_at) -> list[tuple]:
@@ -88,7 +115,9 @@ def _column_values(series: pd.Series, default) -> list:
     """One column as Python values the drivers take: whole numbers as int (a column with gaps
     came back from pandas as float), days as ISO dates, missing values as ``default``."""
     missing = series.isna().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) and connection.vendor == "postgresql":
+        values = series.to_numpy("datetime64[D]").astype(object)  # datetime.date, for binary COPY
+    elif pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = np.datetime_as_string(series.to_numpy("datetime64[D]"), unit="D").astype(object)
     elif series.name in INTEGER_COLUMNS:
         values = series.fillna(0).to_numpy("int64").astype(object)
@@ -109,7 +138,7 @@ def write_scores(frame: pd.DataFrame) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - model table name
         if connection.vendor == "postgresql":
-            _load(cursor, table, names, rows)
+            _copy_through_staging(cursor, table, names, rows)
         else:
             with _indexes_rebuilt_after(cursor):
                 _load(cursor, table, names, rows)
@@ -119,6 +148,19 @@ def write_scores(frame: pd.DataFrame) -> int:
             f"(SELECT {_column(Contact, 'id')} FROM {_table(Contact)})"
         )
     return len(rows)
+
+
+def _copy_through_staging(cursor, table: str, names: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL: binary COPY into a temporary table, then one INSERT … SELECT. A text COPY
+    makes the server parse every number and date from text, 5–8× the time of the binary one."""
+    types = _staging_types(["contact", "computed_at", *SCORE_COLUMNS])
+    columns = ", ".join(f"{name} {kind}" for name, kind in zip(names, types, strict=True))
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} ({columns})")
+    _load(cursor, STAGING_TABLE, names, rows, types)
+    listed = ", ".join(names)
+    cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {STAGING_TABLE}")  # noqa: S608
+    cursor.execute(f"DROP TABLE {STAGING_TABLE}")
 
 
 @contextmanager
@@ -154,7 +196,7 @@ def apply_lifecycle_stages(stages: pd.Series) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGES_TABLE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGES_TABLE} (contact_id bigint PRIMARY KEY, stage text)")
-        _load(cursor, STAGES_TABLE, ["contact_id", "stage"], rows)
+        _load(cursor, STAGES_TABLE, ["contact_id", "stage"], rows, ["bigint", "text"])
         cursor.execute(
             f"SELECT s.stage, COUNT(*) FROM {STAGES_TABLE} s JOIN {contacts} k ON k.{key} = s.contact_id "  # noqa: S608
             f"WHERE k.{stage} <> s.stage GROUP BY s.stage"
