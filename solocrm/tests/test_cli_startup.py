@@ -124,8 +124,9 @@ try:
 except SystemExit:
     pass
 loaded = set(sys.modules)
+models = sorted(name for name in loaded if name.startswith("solocrm.") and name.endswith(".models"))
 print("PROBE " + json.dumps({
-    "project_models": sorted(name for name in loaded if name.startswith("solocrm.") and name.endswith(".models")),
+    "project_models": models,
     "command_module": "solocrm.analytics.management.commands.analytics" in loaded,
     "f2py_executed": "numpy.f2py.f2py2e" in loaded,
 }))
