@@ -546,7 +546,9 @@ def contact_attributes(end: date) -> pd.DataFrame:
         LEFT JOIN first_orders f ON f.c = k.{K.id}
         LEFT JOIN early ON early.c = k.{K.id}
         WHERE k.{K.created_at} < %s
-    """  # noqa: S608
+        ORDER BY k.{K.id}
+    """  # noqa: S608 - ordered: the lead scorer's folds follow the row order, and PostgreSQL's
+    # heap order changes with every update (a refresh as of a day must give that day's scores)
     # consent given after ``end`` did not exist yet (a refresh as of a past day sees the past)
     rows = _fetch(sql, [*statuses, cutoff, cutoff, cutoff, cutoff])
     columns = [
