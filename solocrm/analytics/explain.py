@@ -322,6 +322,16 @@ def _rfm(params: dict, metrics: dict, money: _Money) -> Explanation:
     return Explanation(sentence=sentence, unchecked=_no_check())
 
 
+def _channel(code: Any) -> str:
+    """The translated name of an acquisition channel code ("unknown" and strangers as they are)."""
+    from solocrm.contacts.choices import Channel
+
+    try:
+        return str(Channel(str(code)).label)
+    except ValueError:
+        return _("Unknown") if code in ("", "unknown", None) else str(code)
+
+
 def _no_check() -> str:
     return _("Nothing to check: a count of what happened, not a prediction.")
 
@@ -407,7 +417,7 @@ def _leads(params: dict, metrics: dict, money: _Money) -> Explanation:
     if rated:
         best = max(rated, key=lambda row: _num(row.get("rate")) or 0.0)
         sentence += " " + _("The best source is “%(source)s” (%(share)s).") % {
-            "source": str(best.get("source") or ""),
+            "source": _channel(best.get("source")),
             "share": _pct(_num(best.get("rate")) or 0.0),
         }
     result = Explanation(sentence=sentence)
@@ -460,7 +470,7 @@ def _marketing(params: dict, metrics: dict, money: _Money) -> Explanation:
         return Explanation(sentence=_("No acquisition channels yet."), unchecked=_no_check())
     best = max(channels, key=lambda row: _num(row.get("revenue")) or 0.0)
     sentence = _("“%(channel)s” brings the most revenue (%(revenue)s).") % {
-        "channel": str(best.get("channel") or ""),
+        "channel": _channel(best.get("channel")),
         "revenue": money(_num(best.get("revenue")) or 0.0),
     }
     if conversion is not None:

@@ -19,6 +19,7 @@ from solocrm.analytics.choices import ModelKind
 from solocrm.analytics.models import CustomerScore, FittedModel
 from solocrm.analytics.writer import SCORE_COLUMNS
 from solocrm.contacts.models import Contact, Interaction
+from solocrm.jobs.models import Job
 from solocrm.sales.choices import OrderStatus
 from solocrm.sales.models import Order, OrderLine, Product
 from solocrm.web.demo import load_demo
@@ -214,3 +215,21 @@ def test_the_viewer_cannot_start_a_refresh_but_reads_its_state(viewer_client):
     url = "/api/v1/analytics/refresh"
     assert viewer_client.post(url, {}, content_type="application/json").status_code == 403
     assert viewer_client.get(url).json()["state"] == "idle"
+
+
+def test_the_daily_refresh_keeps_scores_as_of_a_day_until_a_newer_order_arrives(settings):
+    from solocrm.analytics import tasks
+
+    settings.SOLOCRM_ANALYTICS_HOUR = "0"
+    load_demo(contacts=30, seed=4, end=DAY)
+    latest = asof.latest_order_day(timezone.localdate())
+    jobs.run_here(as_of=latest)
+    two_days_ago = timezone.now() - timedelta(days=2)  # so that the daily refresh is due
+    FittedModel.objects.update(created_at=two_days_ago)
+    Job.objects.update(finished_at=two_days_ago)
+    assert tasks.keeps_as_of() and tasks.run_if_due() is False
+    contact = Contact.objects.filter(orders__isnull=False).first()
+    Order.objects.create(contact=contact, total=Decimal("20.00"), ordered_at=_at(latest + timedelta(days=1)))
+    assert not tasks.keeps_as_of()
+    assert tasks.run_if_due() is True
+    assert jobs.refresh_status()["as_of"] is None

@@ -139,7 +139,7 @@ def test_lead_scores_are_at_best_fair_since_they_are_measured_in_sample():
         "by_source": [{"source": "referral", "rate": 0.3}, {"source": "ads", "rate": 0.05}],
     }
     result = explain("leads", params, {"auc": 0.9, "leads": 400}, 400)
-    assert result.badge.level == "fair" and "“referral” (30 %)" in result.sentence
+    assert result.badge.level == "fair" and "“Referral” (30 %)" in result.sentence
     prior = explain("leads", {**params, "mode": "prior"}, {"leads": 5}, 5)
     assert prior.badge is None and "too few conversions" in prior.unchecked
     assert any("Too little data" in w for w in prior.warnings)
@@ -239,3 +239,41 @@ def test_the_api_gives_each_model_its_explanation(viewer_client, stored):
     assert bgnbd["explanation"]["warnings"]
     rfm = next(item for item in body if item["kind"] == "rfm")
     assert rfm["explanation"]["badge"] is None and rfm["explanation"]["unchecked"]
+
+
+# --- the BG/NBD holdout check of the refresh -----------------------------------------------------
+
+
+def test_the_refresh_checks_bgnbd_on_the_last_90_days(db, settings):
+    """``metrics.holdout.actual`` is the repeat purchase days, in the 90 days before the refresh's
+    day, of the customers who had bought before them, counted here from the orders themselves."""
+    from datetime import date, timedelta
+
+    from solocrm.analytics import services
+    from solocrm.sales.choices import REVENUE_STATUSES
+    from solocrm.sales.models import Order
+    from solocrm.web.demo import load_demo
+
+    settings.TIME_ZONE = "UTC"
+    end = date(2025, 6, 30)
+    load_demo(contacts=200, seed=6, end=end)
+    services.refresh(today=end)
+    cutoff = end - timedelta(days=90)
+    paid = Order.objects.filter(
+        status__in=REVENUE_STATUSES, currency=settings.SOLOCRM_CURRENCY, contact__isnull=False
+    )
+    earlier = set(paid.filter(ordered_at__date__lte=cutoff).values_list("contact_id", flat=True))
+    days = {
+        (contact, moment.date())
+        for contact, moment in paid.filter(
+            ordered_at__date__gt=cutoff, ordered_at__date__lte=end, contact_id__in=earlier
+        ).values_list("contact_id", "ordered_at")
+    }
+    holdout = FittedModel.latest(ModelKind.BGNBD).metrics["holdout"]
+    assert holdout["days"] == 90 and holdout["customers"] == len(earlier)
+    assert holdout["actual"] == len(days) > 0
+    assert holdout["predicted"] > 0
+    result = explain(
+        "bgnbd", FittedModel.latest(ModelKind.BGNBD).params, FittedModel.latest(ModelKind.BGNBD).metrics, 200
+    )
+    assert result.badge is not None and f"customers made {len(days)}" in result.badge.detail
