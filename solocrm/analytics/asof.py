@@ -53,11 +53,14 @@ def parse_as_of(value: str | date | None, *, today: date | None = None) -> date 
 
 
 def latest_order_day(end: date) -> date | None:
-    """The owner's local day of the newest order that counts as revenue, up to ``end``: the
-    ``order_newest`` index read backwards from ``end``, one row."""
+    """The owner's local day of the newest order that counts as revenue (a paid status, in
+    ``SOLOCRM_CURRENCY``, as the models count them), up to ``end``: the ``order_newest`` index
+    read backwards from ``end`` until the first such order."""
     cutoff = timezone.make_aware(datetime.combine(end + timedelta(days=1), time()))
     newest = (
-        Order.objects.filter(status__in=REVENUE_STATUSES, ordered_at__lt=cutoff)
+        Order.objects.filter(
+            status__in=REVENUE_STATUSES, currency=settings.SOLOCRM_CURRENCY, ordered_at__lt=cutoff
+        )
         .order_by("-ordered_at", "-id")
         .values_list("ordered_at", flat=True)
         .first()

@@ -1073,7 +1073,11 @@ def models(request: HttpRequest) -> HttpResponse:
     page = page_of(model_rows(), request.GET.get("page"), per_page=MODELS_PER_PAGE)
     for model in page:
         model.key_metrics = key_metrics(model.metrics)
-    context = {"page": page, "explained": explained_models() if page.object_list else []}
+    context = {
+        "page": page,
+        "explained": explained_models() if page.object_list else [],
+        "refresh": refresh_state(),  # the old-data warning of the last refresh, if any
+    }
     return render(request, "analytics/models.html", context)
 
 

@@ -168,6 +168,8 @@ def test_the_page_warns_about_old_data_and_offers_the_as_of_refresh(owner_client
     assert "The latest order is from " + latest.isoformat() in page
     assert f'name="as_of" value="{latest.isoformat()}"' in page
     assert 'type="date"' in page and "Scores as of" not in page
+    models_page = owner_client.get(reverse("analytics:models")).content.decode()
+    assert "The latest order is from " + latest.isoformat() in models_page
     owner_client.post(reverse("analytics:refresh"), {"as_of": latest.isoformat()})
     page = owner_client.get(reverse("analytics:overview")).content.decode()
     assert "The latest order is from" not in page
@@ -233,3 +235,13 @@ def test_the_daily_refresh_keeps_scores_as_of_a_day_until_a_newer_order_arrives(
     assert not tasks.keeps_as_of()
     assert tasks.run_if_due() is True
     assert jobs.refresh_status()["as_of"] is None
+
+
+def test_the_latest_order_is_one_the_models_count(settings):
+    contact = Contact.objects.create(first_name="Ada", email="ada@example.com")
+    Order.objects.create(contact=contact, total=Decimal("10.00"), ordered_at=_at(DAY), currency="USD")
+    Order.objects.create(
+        contact=contact, total=Decimal("10.00"), ordered_at=_at(DAY + timedelta(2)), currency="JPY"
+    )
+    settings.SOLOCRM_CURRENCY = "USD"
+    assert asof.latest_order_day(DAY + timedelta(days=9)) == DAY
