@@ -187,6 +187,9 @@ SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 102
 
 # The server refreshes the analytics once a day at this local hour ("off": only by hand or cron).
 SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()
+# A refresh warns when the latest order is more than this many days before the day it scores as
+# of (an old export analysed today makes everyone look silent): see docs/analytics.md, "As of".
+SOLOCRM_ANALYTICS_STALE_DAYS = int(env("SOLOCRM_ANALYTICS_STALE_DAYS", "180"))
 
 # Business defaults
 SOLOCRM_CURRENCY = env("SOLOCRM_CURRENCY", "USD").upper()

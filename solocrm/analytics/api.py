@@ -14,17 +14,21 @@ from typing import Any, ClassVar, Literal
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from solocrm.contacts.models import Contact
 from solocrm.lib import access
-from solocrm.lib.api import Pagination, responses
+from solocrm.lib.api import Pagination, WriteSchema, responses
 from solocrm.lib.filters import ListFilter
 
+from . import asof, jobs
 from .choices import ModelKind, RfmSegment
 from .models import CustomerScore, FittedModel
-from .views import latest_reports, segment_rows
+from .views import explained, latest_reports, segment_rows
 
 router = Router(tags=["analytics"])
 
@@ -184,6 +188,19 @@ def list_segments(request: HttpRequest):
 # --- models and reports -----------------------------------------------------------------------
 
 
+class BadgeOut(Schema):
+    level: Literal["good", "fair", "poor"]
+    label: str
+    detail: str = Field(description="The figures of the holdout check behind the badge")
+
+
+class ExplanationOut(Schema):
+    sentence: str = Field(description="What the model says for this business, in one sentence")
+    badge: BadgeOut | None = Field(description="Trust from the holdout check; null when none applies")
+    unchecked: str = Field(description="Why there is no badge (blank when there is one)")
+    warnings: list[str] = Field(description="Warnings of the fit: a boundary solution, too little data…")
+
+
 class ModelOut(Schema):
     uuid: uuid.UUID
     kind: ModelKind
@@ -196,6 +213,14 @@ class ModelOut(Schema):
         description="Fitted parameters or report contents; layout per kind in docs/api.md"
     )
     metrics: dict[str, Any] = Field(description="How good the model is; layout per kind in docs/api.md")
+    explanation: ExplanationOut = Field(
+        description="What the model says in plain words, its trust badge and its fit warnings "
+        "(in the request's language)"
+    )
+
+    @staticmethod
+    def resolve_explanation(obj: FittedModel) -> dict[str, Any]:
+        return explained(obj).as_dict()
 
     @staticmethod
     def resolve_params(obj: FittedModel) -> dict[str, Any]:
@@ -220,3 +245,65 @@ def get_report(request: HttpRequest, kind: ModelKind):
     if report is None:
         raise Http404
     return report
+
+
+# --- the refresh ------------------------------------------------------------------------------
+
+
+class RefreshIn(WriteSchema):
+    as_of: date | None = Field(
+        None,
+        description="Score as if this day were today (orders after it are left out); "
+        "omitted or null: today. Not after today.",
+    )
+
+
+class StaleOut(Schema):
+    latest_order: date = Field(description="Day of the newest order up to the as-of day")
+    as_of: date = Field(description="The day the scores are computed as of")
+    days: int = Field(description="Days from the newest order to the as-of day")
+    threshold: int = Field(description="SOLOCRM_ANALYTICS_STALE_DAYS: more days than this warn")
+
+
+class RefreshOut(Schema):
+    state: Literal["idle", "running", "done", "failed"]
+    step: str
+    done: int
+    total: int
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    job: uuid.UUID | None = Field(description="The refresh job (GET /jobs/{uuid}, POST /jobs/{uuid}/cancel)")
+    as_of: date | None = Field(description="The as-of day the refresh was asked for (null: the day it ran)")
+    stale: StaleOut | None = Field(
+        description="Set when the newest order is more than the threshold older than the as-of day: "
+        "refresh again with as_of = stale.latest_order"
+    )
+    warning: str = Field(description="The old-data warning in words (blank when the data are recent)")
+
+
+@router.get("/analytics/refresh", response=responses({200: RefreshOut}))
+def refresh_status(request: HttpRequest):
+    """The state of the latest analytics refresh, with the old-data warning of the last one."""
+    return jobs.refresh_status()
+
+
+@router.post("/analytics/refresh", response=responses({202: RefreshOut}))
+def start_refresh(request: HttpRequest, payload: RefreshIn | None = None):
+    """Start an analytics refresh in the background, as of ``as_of`` when given; poll
+    GET /analytics/refresh. 409 when one is already queued or running. The old-data warning
+    is in the answer at once (it needs only the newest order's day)."""
+    as_of = payload.as_of if payload else None
+    try:
+        day = asof.parse_as_of(as_of)
+    except asof.AsOfError as error:
+        raise HttpError(422, str(error)) from None
+    try:
+        jobs.start_in_background(request.user, as_of=day)
+    except jobs.RefreshBusy as error:
+        raise HttpError(409, str(error)) from None
+    state = jobs.refresh_status()
+    if state["state"] == "running":  # not run yet: the warning the refresh will give
+        stale = asof.stale_data(day or timezone.localdate())
+        state.update(stale=stale, warning=asof.stale_message(stale))
+    return Status(202, state)

@@ -364,6 +364,7 @@ def _aggregates_as_of(rows: pd.DataFrame, k: int, end: date) -> pd.DataFrame:
     return frame.copy() if _reused is not None else frame
 
 
+@_reusable
 def purchase_days_between(start: date, end: date) -> pd.Series:
     """Number of purchase days per customer in the days after ``start`` up to ``end`` inclusive
     (the churn label: did they buy again in the window?)."""
@@ -584,15 +585,18 @@ def contact_attributes(end: date) -> pd.DataFrame:
         SELECT k.{K.id}, k.{K.channel}, k.{K.source}, k.{K.lifecycle_stage},
                CASE WHEN k.{K.company} IS NULL THEN 0 ELSE 1 END,
                CASE WHEN k.{K.phone} = '' THEN 0 ELSE 1 END,
-               CASE WHEN k.{K.email_consent_at} IS NULL THEN 0 ELSE 1 END,
+               CASE WHEN k.{K.email_consent_at} < %s THEN 1 ELSE 0 END,
                COALESCE(early.n, 0), {created},
                CASE WHEN f.first_at IS NULL THEN NULL ELSE {d.day("f.first_at")} END
         FROM {K} k
         LEFT JOIN first_orders f ON f.c = k.{K.id}
         LEFT JOIN early ON early.c = k.{K.id}
         WHERE k.{K.created_at} < %s
-    """  # noqa: S608
-    rows = _fetch(sql, [*statuses, cutoff, cutoff, cutoff])
+        ORDER BY k.{K.id}
+    """  # noqa: S608 - ordered: the lead scorer's folds follow the row order, and PostgreSQL's
+    # heap order changes with every update (a refresh as of a day must give that day's scores)
+    # consent given after ``end`` did not exist yet (a refresh as of a past day sees the past)
+    rows = _fetch(sql, [*statuses, cutoff, cutoff, cutoff, cutoff])
     columns = [
         "contact_id", "channel", "source", "lifecycle_stage", "has_company", "has_phone", "has_consent",
         "early_interactions", "created_day", "first_order_day",

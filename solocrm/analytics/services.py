@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from solocrm.users.models import AuditLog
 
-from . import jobs, queries
+from . import asof, jobs, queries
 from .basket import CoPurchaseRecommender, MostPopularRecommender, association_rules, hit_rate_holdout
 from .choices import ModelKind
 from .churn import ChurnModel, ChurnSelection, select_churn_model
@@ -106,7 +106,12 @@ class Refresh:
 
 
 def refresh(*, today: date | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Recompute every model and score. Returns {"seconds", "customers", "steps": [...]}."""
+    """Recompute every model and score as if ``today`` (default: the owner's today) were today:
+    every query ends with that day, so later orders, answers and contacts are left out.
+
+    Returns {"seconds", "customers", "data_end", "steps": [...], "stale", "warning"}: ``stale``
+    is ``asof.stale_data(today)`` (the newest order is too old for scores as of that day; None
+    otherwise) and ``warning`` says it in words."""
     run = Refresh(today=today or timezone.localdate(), progress=progress or (lambda *a: None))
     started = time.perf_counter()
     steps = STEPS
@@ -123,11 +128,14 @@ def refresh(*, today: date | None = None, progress: Progress | None = None) -> d
                     {"name": name, "seconds": round(time.perf_counter() - began, 3), "note": note or ""}
                 )
     run.progress("done", len(steps), len(steps))
+    stale = asof.stale_data(run.today)
     return {
         "seconds": round(time.perf_counter() - started, 3),
         "customers": len(run.customers),
         "data_end": run.today.isoformat(),
         "steps": run.steps,
+        "stale": stale,
+        "warning": asof.stale_message(stale),
     }
 
 
@@ -142,9 +150,10 @@ def _product_pairs_days(today: date) -> tuple[date, date, date]:
     return today, today - timedelta(days=BASKET_HISTORY_DAYS), basket_split(today)
 
 
-def start_refresh(user=None) -> None:
-    """Start a refresh in the background (the web button). Raises jobs.RefreshBusy."""
-    jobs.start_in_background(user)
+def start_refresh(user=None, as_of: date | None = None) -> None:
+    """Start a refresh in the background (the web button), as of ``as_of`` when given.
+    Raises jobs.RefreshBusy."""
+    jobs.start_in_background(user, as_of=as_of)
 
 
 def refresh_status() -> dict[str, Any]:
@@ -205,7 +214,8 @@ def step_clv(run: Refresh) -> str:
     c["expected_purchases"] = bg.expected_purchases(
         365.25, c["frequency"], c["recency_days"], c["tenure_days"]
     )
-    run.save(ModelKind.BGNBD, bg.to_dict()["params"], _bg_metrics(bg, c), len(c), began)
+    metrics = {**_bg_metrics(bg, c), "holdout": _bg_holdout(run.today)}
+    run.save(ModelKind.BGNBD, bg.to_dict()["params"], metrics, len(c), began)
     # Gamma-Gamma models positive spends: a repeat buyer whose orders were free would fail the fit
     spenders = (c["frequency"] > 0) & (c["monetary_value"] > 0)
     try:
@@ -275,6 +285,39 @@ def _bg_metrics(bg: BetaGeoModel, c: pd.DataFrame) -> dict[str, Any]:
         "n_repeat": int((c["frequency"] > 0).sum()),
         "time_unit": "day",
         "boundary": getattr(bg, "boundary_", None),
+    }
+
+
+def _bg_holdout(today: date) -> dict[str, Any] | None:
+    """The BG/NBD's holdout check: fitted on the data up to the churn horizon before ``today``,
+    its forecast of each customer's repeat purchases in the days since is compared with what
+    they bought (the calibration/holdout test of [1]_, figure 3). None when the earlier data
+    hold too few customers or repeat buyers for a fit.
+
+    References
+    ----------
+    .. [1] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting Your Customers" the
+       Easy Way. *Marketing Science* 24(2), 275-284.
+    """
+    cutoff = today - timedelta(days=CHURN_HORIZON_DAYS)
+    aggregates = queries.customer_aggregates(cutoff)  # read once already by the summary step
+    summary = summary_from_aggregates(aggregates, observation_end=cutoff, time_unit="D")
+    if len(summary) < MIN_CHURN_CUSTOMERS:
+        return None
+    f, r, t = summary["frequency"], summary["recency"], summary["T"]
+    try:
+        bg = BetaGeoModel().fit(f, r, t)
+    except ValueError:  # ModelUnusable included: nobody had bought twice by then
+        return None
+    predicted = np.asarray(bg.expected_purchases(CHURN_HORIZON_DAYS, f, r, t), dtype=float)
+    bought = queries.purchase_days_between(cutoff, today).reindex(summary.index, fill_value=0)
+    actual = bought.to_numpy(dtype=float)
+    return {
+        "days": CHURN_HORIZON_DAYS,
+        "customers": len(summary),
+        "actual": int(actual.sum()),
+        "predicted": float(predicted.sum()),
+        "mean_absolute_error": float(np.abs(actual - predicted).mean()),
     }
 
 

@@ -4,7 +4,8 @@ A solo owner should not need cron to get fresh scores each morning. The worker's
 embedded worker of `solocrm serve`, or `solocrm worker`) calls ``run_if_due`` once a minute; it
 queues a refresh job (the same path as the "Refresh now" button) once the owner's chosen hour
 has passed and the scores were last computed before it. Several workers are harmless: the
-refresh kind is exclusive, and the next minute sees that the scores are fresh.
+refresh kind is exclusive, and the next minute sees that the scores are fresh. Scores the owner
+asked for as of a past day are kept until an order newer than that day arrives (``keeps_as_of``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from . import jobs, services
+from . import asof, jobs, services
 from .models import FittedModel
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,25 @@ def is_due(now: datetime, hour: int) -> bool:
     return not moments or max(moments) < due_since(now, hour)
 
 
+def keeps_as_of() -> bool:
+    """True when the latest refresh was as of a past day and no order came after that day: the
+    owner chose to score old history as it stood then (see ``asof``), and a refresh as of today
+    would bring back what they chose to avoid. New orders end it: the daily refresh resumes."""
+    day = jobs.refresh_status().get("as_of")
+    if not day:
+        return False
+    try:
+        as_of = asof.parse_as_of(day)
+    except asof.AsOfError:  # a hand-edited job row: refresh as usual
+        return False
+    latest = asof.latest_order_day(timezone.localdate())
+    return as_of is not None and (latest is None or latest <= as_of)
+
+
 def run_if_due(now: datetime | None = None) -> bool:
     """Start the refresh in the background if it is due; True when one was started."""
     hour = refresh_hour()
-    if hour is None or not is_due(now or timezone.now(), hour):
+    if hour is None or not is_due(now or timezone.now(), hour) or keeps_as_of():
         return False
     try:
         services.start_refresh()

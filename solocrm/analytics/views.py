@@ -32,7 +32,9 @@ from solocrm.lib.http import wants_partial
 from solocrm.lib.normalize import finite_number
 from solocrm.lib.roles import Action
 
+from . import asof
 from .choices import ModelKind, RfmSegment
+from .explain import Explanation, explain
 from .models import CustomerScore, FittedModel
 from .segments_text import AT_RISK_SEGMENTS, GRID_ROWS, SEGMENT_ORDER, segment_label, segment_text
 
@@ -241,7 +243,9 @@ def refresh(request: HttpRequest) -> HttpResponse:
     try:
         from solocrm.analytics.services import start_refresh
 
-        start_refresh(request.user)
+        start_refresh(request.user, as_of=asof.parse_as_of(request.POST.get("as_of")))
+    except asof.AsOfError as error:
+        messages.error(request, str(error))
     except ImportError:
         messages.error(request, _("The analytics engine is not installed."))
     except Exception as error:  # the service says why (e.g. a refresh is already running)
@@ -298,8 +302,18 @@ def overview(request: HttpRequest) -> HttpResponse:
         "slipping": list(sorted_scores(scores(), "value_at_risk")[:5]) if reports else [],
         "refresh": refresh_state(),
         "sections": SECTIONS,
+        "scores_as_of": scores_as_of(refreshed),
+        "today": timezone.localdate(),
     }
     return render(request, "analytics/overview.html", context)
+
+
+def scores_as_of(report: FittedModel | None) -> date | None:
+    """The day a report was computed as of, when a refresh was asked for an earlier day than
+    the one it ran on (``--as-of``); None for an ordinary refresh."""
+    if report is None or not isinstance(report.data_end, date):
+        return None
+    return report.data_end if report.data_end < timezone.localdate(report.created_at) else None
 
 
 SECTIONS = [
@@ -1037,12 +1051,34 @@ def model_row(model: FittedModel) -> dict[str, Any]:
     }
 
 
+def explained(report: FittedModel) -> Explanation:
+    """What a stored model says, its trust badge and its fit warnings (``explain.explain``)."""
+    return explain(
+        report.kind, report.params, report.metrics, report.n_samples, currency=settings.SOLOCRM_CURRENCY
+    )
+
+
+def explained_models() -> list[dict[str, Any]]:
+    """The newest model of each kind, in the order of ``ModelKind``, each with its explanation."""
+    latest = latest_reports(*ModelKind.values)
+    return [
+        {"report": latest[kind], "explanation": explained(latest[kind])}
+        for kind in ModelKind.values
+        if kind in latest
+    ]
+
+
 @role_required(Action.VIEW)
 def models(request: HttpRequest) -> HttpResponse:
     page = page_of(model_rows(), request.GET.get("page"), per_page=MODELS_PER_PAGE)
     for model in page:
         model.key_metrics = key_metrics(model.metrics)
-    return render(request, "analytics/models.html", {"page": page})
+    context = {
+        "page": page,
+        "explained": explained_models() if page.object_list else [],
+        "refresh": refresh_state(),  # the old-data warning of the last refresh, if any
+    }
+    return render(request, "analytics/models.html", context)
 
 
 # --- CSV exports of the report tables --------------------------------------------------------------

@@ -75,10 +75,11 @@ def service(monkeypatch):
 
     calls: dict = {"started": [], "status": {"state": "idle"}, "error": None}
 
-    def start_refresh(user):
+    def start_refresh(user, as_of=None):
         if calls["error"]:
             raise calls["error"]
         calls["started"].append(user)
+        calls["as_of"] = as_of
 
     monkeypatch.setattr(services, "start_refresh", start_refresh)
     monkeypatch.setattr(services, "refresh_status", lambda: dict(calls["status"]))

@@ -1,14 +1,16 @@
-"""solocrm analytics refresh [--json] [--if-older-than HOURS]
+"""solocrm analytics refresh [--as-of YYYY-MM-DD] [--json] [--if-older-than HOURS]
 solocrm analytics status [--json]
 solocrm analytics fit-clv FILE --customer-col C --date-col D [--amount-col A] [--date-format F]
                          [--sep S] [--encoding E] [--calibration-end DATE] [--time-unit day|week] [--json]
 
-``refresh`` fits every model on the database and writes the scores back onto the customers;
+``refresh`` fits every model on the database and writes the scores back onto the customers (as
+if ``--as-of`` were today, when given: later orders are left out);
 ``fit-clv`` analyses any transactions file without importing it."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -27,6 +29,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         refresh = sub.add_parser("refresh", help=_("Fit the models and write every customer's scores."))
+        refresh.add_argument(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help=_(
+                "Score as if this day were today (for history that ended long ago); later orders are ignored."
+            ),
+        )
         refresh.add_argument("--json", action="store_true", help=_("Print the result as one JSON object."))
         refresh.add_argument(
             "--if-older-than",
@@ -51,23 +60,37 @@ class Command(BaseCommand):
         if options["if_older_than"] is not None and services.refreshed_within(options["if_older_than"]):
             self.stdout.write(_("The scores are recent enough; nothing to do."))
             return
+        as_of = self._as_of(options["as_of"])
         fancy = not options["json"] and self.stdout.isatty()
         try:
             if fancy:
-                result = self._refresh_with_progress(services)
+                result = self._refresh_with_progress(as_of)
             else:
-                result = jobs.run_here()
+                result = jobs.run_here(as_of=as_of)
         except (jobs.RefreshBusy, jobs.RefreshFailed) as error:
             raise CommandError(str(error)) from None
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
             return
         self.stdout.write(_("Analytics refreshed in %(s).1f s") % {"s": result["seconds"]})
+        if as_of:
+            self.stdout.write(_("Scores as of %(day)s.") % {"day": as_of.isoformat()})
         for step in result["steps"]:
             note = f"  ({step['note']})" if step.get("note") else ""
             self.stdout.write(f"  {step['name']:<14} {step['seconds']:>7.2f} s{note}")
+        if result.get("warning"):
+            self.stdout.write(self.style.WARNING(_("Warning: %(text)s") % {"text": result["warning"]}))
 
-    def _refresh_with_progress(self, services) -> dict[str, Any]:
+    @staticmethod
+    def _as_of(day: str | None) -> date | None:
+        from solocrm.analytics.asof import AsOfError, parse_as_of
+
+        try:
+            return parse_as_of(day)
+        except AsOfError as error:
+            raise CommandError(str(error)) from None
+
+    def _refresh_with_progress(self, as_of: date | None) -> dict[str, Any]:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -81,7 +104,7 @@ class Command(BaseCommand):
             def progress(step: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total or None, step=step)
 
-            return jobs.run_here(progress)
+            return jobs.run_here(progress, as_of=as_of)
 
     # -- status -------------------------------------------------------------------------------
 
@@ -100,6 +123,10 @@ class Command(BaseCommand):
             self.stdout.write(_("Finished at %(when)s") % {"when": when})
         if state.get("error"):
             self.stdout.write(_("Error: %(error)s") % state)
+        if state.get("as_of"):
+            self.stdout.write(_("Scores as of %(day)s.") % {"day": state["as_of"]})
+        if state.get("warning"):
+            self.stdout.write(self.style.WARNING(_("Warning: %(text)s") % {"text": state["warning"]}))
 
     # -- fit-clv ------------------------------------------------------------------------------
 
