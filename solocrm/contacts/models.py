@@ -74,6 +74,8 @@ class Contact(PublicModel, Address):
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The primary phone's extension ("102" of tel:+1-418-656-9254;ext=102): E.164 has no place for it.
+    phone_extension = models.CharField(_("phone extension"), max_length=10, blank=True)
     other_emails = models.JSONField(_("other e-mails"), default=list, blank=True)
     other_phones = models.JSONField(_("other phones"), default=list, blank=True)
     company = models.ForeignKey(
@@ -110,6 +112,9 @@ class Contact(PublicModel, Address):
     notes = models.TextField(_("notes"), blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # The contact's picture as a data: URI (a vCard's inline PHOTO) or an http(s) URL; templates
+    # show it only through Contact.photo_src, which lets nothing else into an <img src>.
+    photo = models.TextField(_("photo"), blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -121,6 +126,14 @@ class Contact(PublicModel, Address):
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or str(self.uuid)
+
+    @property
+    def photo_src(self) -> str:
+        """The photo if it is an image data: URI or an http(s) URL, else ''."""
+        photo = self.photo
+        if photo.startswith(("data:image/", "https://", "http://")) and '"' not in photo:
+            return photo
+        return ""
 
     @property
     def full_name(self) -> str:

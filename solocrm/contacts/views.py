@@ -285,6 +285,7 @@ def import_report(request: HttpRequest, public_id) -> HttpResponse:
         "job": job,
         "report": report,
         "rejected_rows": (report.get("errors") or [])[:50],
+        "warning_rows": (report.get("warnings") or [])[:50],
         "has_rejected_file": _rejected_path(job) is not None,
     }
     return render(request, "contacts/import_report.html", context)

@@ -333,6 +333,7 @@ TARGETS: dict[str, list[Target]] = {
         TAGS,
         NOTES,
         CONSENT,
+        Target("photo", _lazy("photo"), ("photo", "picture", "avatar", "photourl", "照片", "头像")),
     ],
     "companies": [
         Target("external_id", _lazy("external id"), ("id", "externalid", "companyid", "编号", "公司编号")),

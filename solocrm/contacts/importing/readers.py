@@ -56,10 +56,10 @@ class Table:
         self.close()
 
 
-def open_table(path: Path) -> Table:
-    """Sniff ``path`` and open the matching reader, headers already read."""
+def open_table(path: Path, encoding: str | None = None) -> Table:
+    """Sniff ``path`` (in ``encoding`` when given) and open the matching reader, headers read."""
     path = Path(path)
-    sniffed = sniff(path)
+    sniffed = sniff(path, encoding=encoding)
     reader = {"csv": CsvTable, "xlsx": XlsxTable, "vcard": VcardTable}[sniffed.format]
     table = reader(path, sniffed)
     if not table.headers:

@@ -57,8 +57,8 @@ class Sniffed:
     errors: str = "replace"  # codec error handler for the streaming decode
 
 
-def sniff(path: Path) -> Sniffed:
-    """Decide format, encoding and delimiter of ``path`` or raise ImportFileError."""
+def sniff(path: Path, encoding: str | None = None) -> Sniffed:
+    """Decide format, encoding (unless given) and delimiter of ``path`` or raise ImportFileError."""
     size = _checked_size(path)
     with path.open("rb") as f:
         head = f.read(SAMPLE_BYTES)
@@ -68,7 +68,9 @@ def sniff(path: Path) -> Sniffed:
     for magic, kind in BINARY_MAGIC.items():
         if head.startswith(magic):
             raise ImportFileError(_not_text_message(kind))
-    encoding = detect_encoding(head, complete=size <= SAMPLE_BYTES)
+    encoding = (
+        checked_encoding(encoding) if encoding else detect_encoding(head, complete=size <= SAMPLE_BYTES)
+    )
     errors = FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
     text = head.decode(encoding, errors=errors)
     _check_text(text)
@@ -133,6 +135,14 @@ def detect_encoding(head: bytes, *, complete: bool = False) -> str:
         raise ImportFileError(_("The file is not text in any encoding we know. Upload CSV, XLSX or vCard."))
     name = best.encoding.lower()
     return SUPERSETS.get(name, name)
+
+
+def checked_encoding(name: str) -> str:
+    """The codec name Python knows for ``name`` ('Shift_JIS' -> 'shift_jis'), or ImportFileError."""
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise ImportFileError(_("“%(name)s” is not a text encoding we know.") % {"name": name[:40]}) from None
 
 
 def _is_utf8(head: bytes, complete: bool) -> bool:

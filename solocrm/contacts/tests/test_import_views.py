@@ -18,6 +18,7 @@ CSV = (
     "Ada,Lovelace,ada@example.com,+44 20 7946 0958,Analytical Engines\n"
     "Grace,Hopper,grace@example.com,,Navy\n"
     "Bad,Row,not-an-email,,\n"
+    ",,nobody-at-all,,\n"
 )
 
 
@@ -91,7 +92,10 @@ def test_the_preview_shows_format_mapping_and_normalised_rows(owner_client):
     assert response.context["preview"].format == "csv"
     assert "First Name" in page and "<select" in page
     assert "ada@example.com" in page and "+442079460958" in page  # normalised
-    assert "not-an-email" in page  # the row error is shown with its reason
+    assert "not-an-email" in page and "nobody-at-all" in page  # warnings and errors with reasons
+    warnings, errors = response.context["preview"].warnings, response.context["preview"].errors
+    assert [(w.line, w.column) for w in warnings] == [(4, "E-mail")]
+    assert [e.line for e in errors] == [5, 5]
     assert "Run import" in page
 
 
@@ -134,12 +138,15 @@ def test_running_the_import_ends_on_the_report(owner_client):
     _upload(owner_client)
     job = _run(owner_client)
     assert job.status == "done"
-    assert Contact.objects.count() == 2
+    assert Contact.objects.count() == 3
     response = owner_client.get(_url("import_progress", job), follow=True)
     assert response.redirect_chain[-1][0] == _url("import_report", job)
     page = response.content.decode()
-    assert response.context["report"]["created"] == 2 and response.context["report"]["rejected"] == 1
-    assert "Rejected rows" in page and "not-an-email" in page
+    report = response.context["report"]
+    assert (report["created"], report["warned"], report["rejected"]) == (3, 1, 1)
+    assert "Rejected rows" in page and "nobody-at-all" in page
+    warnings = page[page.index('id="import-warnings"') :]
+    assert "Imported with warnings" in warnings and "not-an-email" in warnings
     assert _url("import_rejected", job) in page
 
 
@@ -151,7 +158,7 @@ def test_the_rejected_rows_download_to_anyone_who_may_view(owner_client, viewer)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="people-rejected.csv"'
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert "not-an-email" in body and "Ada" not in body
+    assert "nobody-at-all" in body and "not-an-email" not in body and "Ada" not in body
 
 
 def test_a_dry_run_changes_nothing_and_says_so(owner_client):
