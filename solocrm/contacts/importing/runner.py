@@ -46,6 +46,7 @@ def kind_class(kind: str) -> type[Kind]:
 
 def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: ImportReport, **options) -> Kind:
     cls = kind_class(kind)
+    mapping = {**table.guessed_mapping, **(mapping or {})} or None
     plan = build_plan(kind, table.headers, mapping, table.layout)
     if not plan.mapped(*cls.required):
         labels = dict(field_choices(kind))

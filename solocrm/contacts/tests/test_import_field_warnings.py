@@ -108,7 +108,8 @@ def test_national_numbers_are_read_in_the_rows_country_else_the_chosen_region(tm
     path = write(
         tmp_path,
         "p.csv",
-        "Name,Phone,Country\nHans,030 1234567,Deutschland\nMarie,01 23 45 67 89,FR\nNobody Known,030 7654321,\n",
+        "Name,Phone,Country\nHans,030 1234567,Deutschland\nMarie,01 23 45 67 89,FR\n"
+        "Nobody Known,030 7654321,\n",
     )
     report = run_import("contacts", path, region="DE")
     assert (report.created, report.warned) == (3, 0)
