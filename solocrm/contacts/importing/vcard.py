@@ -289,7 +289,9 @@ def card_cells(physical: list[str]) -> list[str] | str:
         "CATEGORIES": ", ".join(_categories(by_name.get("CATEGORIES", []), version)),
         "PHOTO": _photo(by_name.get("PHOTO", [None])[0]),
     }
-    if not (cells["FN"] or n[0] or n[1]):
+    if not any(n) and _is_contact_detail(cells["FN"], emails, phones):
+        cells["FN"] = ""  # FN is mandatory, so exporters fill it with the address or number
+    if "N" not in by_name and "FN" not in by_name:
         _name_from_org_or_email(cells, emails)
     return [cells[h] for h in VCARD_HEADERS]
 
@@ -340,6 +342,11 @@ def _photo(prop: Property | None) -> str:
             return prop.value.strip()[:200]
         return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
     return re.sub(r"\s+", "", prop.value) if prop.value.strip().startswith("data:") else prop.value.strip()
+
+
+def _is_contact_detail(name: str, emails: list[str], phones: list[str]) -> bool:
+    bare = {re.sub(r"^(tel|mailto):", "", v, flags=re.I).split(";")[0] for v in (*emails, *phones)}
+    return bool(name) and name in bare
 
 
 def _name_from_org_or_email(cells: dict[str, str], emails: list[str]) -> None:
