@@ -209,7 +209,7 @@ class ContactParser:
     def __init__(self, kind: Kind) -> None:
         self.cells = kind.cells
         self.headers, self.width = kind.cells.headers, kind.cells.width
-        self.region = kind.ctx.region
+        self.region = self.row_region = kind.ctx.region
         self.check_decoding = kind.ctx.check_decoding
         columns = kind.ctx.plan.columns
         parsers = {name: _text_parser(limit) for name, limit in TEXT_FIELDS}
@@ -240,6 +240,9 @@ class ContactParser:
             row, errors = self.cells.fit(row)
         if self.check_decoding and "\ufffd" in "".join(row):
             errors.append(("", _("contains characters that could not be decoded")))
+        # Phones are read in the row's country; dates not: their order is the exporting
+        # program's locale (English Outlook writes 3/5/1985 for Germans too).
+        self.row_region = self._row_region(row)
         record: dict[str, Any] = {}
         warnings: list[tuple[str, str]] = []
         raw: dict[str, str] = {}
@@ -281,6 +284,12 @@ class ContactParser:
         if v.is_empty_date(value):
             return None
         return v.parse_birthday(value, self.region)
+
+    def _row_region(self, row: list[str]) -> str:
+        for index in self.country_columns:
+            if index < len(row) and row[index].strip():
+                return v.region_of_country(row[index]) or self.region
+        return self.region
 
     def _names(self, row: list[str], record: dict, errors: list, raw: dict) -> None:
         if middle := record.pop("middle_name", ""):
@@ -327,11 +336,7 @@ class ContactParser:
         extension of the first number is kept beside it."""
         if not self.phone_columns:
             return []
-        region = self.region
-        for index in self.country_columns:
-            if row[index].strip():
-                region = v.region_of_country(row[index]) or region
-                break
+        region = self.row_region
         found: list[str] = []
         for index in self.phone_columns:
             value = row[index]

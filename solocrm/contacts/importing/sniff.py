@@ -25,7 +25,9 @@ DELIMITERS = (",", ";", "\t", "|")
 FALLBACK_ERRORS = "solocrm-cp1252"
 # Encodings charset-normalizer may pick from; without a shortlist it sometimes names an exotic
 # code page for short samples. Supersets replace their subsets (GBK -> GB18030, Latin-1 -> cp1252).
-CANDIDATES = ["utf_8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1251", "cp1250", "mac_roman"]
+CANDIDATES = [
+    "utf_8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1251", "cp1250", "iso8859_2", "mac_roman"
+]  # fmt: skip
 SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8", "latin_1": "cp1252"}
 BINARY_MAGIC = {
     b"\xd0\xcf\x11\xe0": "xls",
