@@ -226,6 +226,10 @@ class ImportJob(PublicModel):
     )
     dry_run = models.BooleanField(_("dry run"), default=False)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Phone region of national numbers in rows that name no country ('' = SOLOCRM_PHONE_REGION),
+    # and the text encoding chosen instead of the detected one ('' = detect).
+    region = models.CharField(_("phone region"), max_length=2, blank=True)
+    encoding = models.CharField(_("text encoding"), max_length=40, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)

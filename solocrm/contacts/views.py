@@ -216,7 +216,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def _load_preview(job: ImportJob):
     """The importer's preview of the stored file, or the reason it cannot be read."""
     try:
-        return preview(job.kind, Path(job.stored_path), rows=10, mapping=job.mapping or None), ""
+        shown = preview(
+            job.kind,
+            Path(job.stored_path),
+            rows=10,
+            mapping=job.mapping or None,
+            region=job.region or None,
+            encoding=job.encoding or None,
+        )
+        return shown, ""
     except ImportFileError as error:
         return None, str(error)
 

@@ -260,3 +260,22 @@ def test_a_running_import_offers_the_editor_a_cancel_that_comes_back_here(owner_
     response = owner_client.post(cancel, {"next": _url("import_progress", job)})
     assert response["Location"] == _url("import_progress", job)
     assert Job.objects.get(pk=running.pk).cancel_requested
+
+
+def test_the_upload_form_takes_a_phone_region_and_an_encoding(owner_client):
+    legacy = "Name,Phone\nJürgen Müller,030 1234567\n"
+    data = {
+        "kind": "contacts",
+        "file": SimpleUploadedFile("alt.csv", legacy.encode("cp1252"), "text/csv"),
+        "region": "de",
+        "encoding": "Windows-1252",
+    }
+    owner_client.post(UPLOAD, data)
+    job = ImportJob.objects.get()
+    assert (job.region, job.encoding) == ("DE", "cp1252")
+    page = owner_client.get(_url("import_preview", job)).content.decode()
+    assert "cp1252" in page and "+49301234567" in page and "Müller" in page
+    bad = owner_client.post(UPLOAD, data | {"region": "Atlantis", "encoding": "klingon"})
+    assert bad.status_code == 200 and ImportJob.objects.count() == 1
+    errors = bad.context["form"].errors
+    assert "region" in errors and "encoding" in errors
