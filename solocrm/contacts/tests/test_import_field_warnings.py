@@ -126,3 +126,13 @@ def test_the_preview_lists_warnings_apart_from_rejections(tmp_path):
     assert [(w.line, w.column) for w in shown.warnings] == [(2, "Email")]
     assert [(e.line, e.column) for e in shown.errors] == [(3, "Email"), (3, "")]
     assert "raw" not in shown.sample[0] and "warnings" not in shown.sample[0]
+
+
+@pytest.mark.django_db
+def test_the_contact_page_shows_the_extension_and_an_inline_photo_only(owner_client):
+    pixel = "data:image/png;base64,iVBORw0KGgo="
+    inline = Contact.objects.create(first_name="In", phone="+14186569254", phone_extension="102", photo=pixel)
+    linked = Contact.objects.create(first_name="Out", photo="https://tracker.example/p.jpg")
+    page = owner_client.get(f"/contacts/{inline.uuid}/").content.decode()
+    assert "tel:+14186569254;ext=102" in page and "ext. 102" in page and f'src="{pixel}"' in page
+    assert "tracker.example" not in owner_client.get(f"/contacts/{linked.uuid}/").content.decode()
