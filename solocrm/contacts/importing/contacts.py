@@ -181,6 +181,7 @@ def _text_parser(limit: int):
     return parse
 
 
+_MANY_PHONES = re.compile(r"[,;/:]|\s\s")  # a cell that may hold several numbers
 MAX_PHOTO_CHARS = 2 * 1024 * 1024  # a data: URI; vCard photos are thumbnails of a few kB
 
 
@@ -342,7 +343,8 @@ class ContactParser:
             value = row[index]
             if not value or value.isspace():
                 continue
-            for part in v.split_phones(value):
+            parts = v.split_phones(value) if _MANY_PHONES.search(value) else (value,)
+            for part in parts:
                 try:
                     number, extension = v.phone_and_extension(part, region)
                 except ValueError as error:
