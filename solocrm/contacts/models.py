@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from solocrm.lib.models import PublicModel
+from solocrm.lib.normalize import validate_email_address
 
 from .choices import Channel, ImportKind, ImportStatus, InteractionKind, LifecycleStage
 
@@ -67,12 +68,24 @@ class Company(PublicModel, Address):
         return self.name
 
 
+class EmailAddressField(models.EmailField):
+    """An e-mail column validated like every import and form (lib.normalize: RFC 5321/6531, so
+    'tomás@correo.example' is valid) instead of Django's ASCII-only EmailValidator."""
+
+    default_validators = [validate_email_address]
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.CharField, **kwargs})
+
+
 class Contact(PublicModel, Address):
     """A person: a lead, a prospect or a customer, with everything needed to follow up."""
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    email = EmailAddressField(_("e-mail"), max_length=254, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     # The primary phone's extension ("102" of tel:+1-418-656-9254;ext=102): E.164 has no place for it.
     phone_extension = models.CharField(_("phone extension"), max_length=10, blank=True)

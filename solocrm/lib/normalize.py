@@ -46,6 +46,16 @@ def normalize_email(value: str | None) -> str:
     return address
 
 
+def validate_email_address(value: str) -> None:
+    """A model/form validator with normalize_email's rule (RFC 5321/6531), not Django's ASCII one."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        normalize_email(value)
+    except ValueError as error:
+        raise ValidationError(str(error), code="invalid") from None
+
+
 def normalize_phone(value: str | None, region: str | None = None) -> str:
     """Return the number in E.164 (+4930123456); numbers without a country code take ``region``."""
     value = (value or "").strip()

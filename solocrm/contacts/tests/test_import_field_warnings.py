@@ -136,3 +136,18 @@ def test_the_contact_page_shows_the_extension_and_an_inline_photo_only(owner_cli
     page = owner_client.get(f"/contacts/{inline.uuid}/").content.decode()
     assert "tel:+14186569254;ext=102" in page and "ext. 102" in page and f'src="{pixel}"' in page
     assert "tracker.example" not in owner_client.get(f"/contacts/{linked.uuid}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_imported_international_address_can_be_edited_in_the_form():
+    from solocrm.contacts.forms import ContactForm
+
+    tomas = Contact.objects.create(first_name="Tomás", email="tomás@correo.example")
+    tomas.full_clean()  # the model's own validation agrees with the importer
+    form = ContactForm(
+        data={"first_name": "Tomás", "email": "tomás@correo.example", "lifecycle_stage": "lead"},
+        instance=tomas,
+    )
+    assert form.is_valid(), form.errors
+    bad = ContactForm(data={"first_name": "X", "email": "x@host.invalid", "lifecycle_stage": "lead"})
+    assert not bad.is_valid() and "email" in bad.errors
