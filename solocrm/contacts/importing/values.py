@@ -53,9 +53,19 @@ _FAST_EMAIL = re.compile(
 )
 
 
+# Domains email-validator refuses (RFC 6761 special-use names; ".test" is allowed): the fast path
+# must not accept what the full check, and with it the contact form, refuses.
+_SPECIAL_USE = (".arpa", ".invalid", ".local", ".localhost", ".onion")
+
+
 def email(value: str) -> str:
     candidate = value.strip().lower()
-    if len(candidate) <= 254 and _FAST_EMAIL.match(candidate):
+    if (
+        len(candidate) <= 254
+        and _FAST_EMAIL.match(candidate)
+        and not candidate.endswith(_SPECIAL_USE)
+        and "xn--" not in candidate  # email-validator shows an IDN domain in Unicode
+    ):
         return candidate
     return normalize_email(value)
 
