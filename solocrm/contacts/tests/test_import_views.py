@@ -147,6 +147,7 @@ def test_running_the_import_ends_on_the_report(owner_client):
     assert "Rejected rows" in page and "nobody-at-all" in page
     warnings = page[page.index('id="import-warnings"') :]
     assert "Imported with warnings" in warnings and "not-an-email" in warnings
+    assert "Encoding utf-8" in page
     assert _url("import_rejected", job) in page
 
 
