@@ -5,35 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0007_importjob_job'),
+        ("contacts", "0007_importjob_job"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='phone_extension',
-            field=models.CharField(blank=True, max_length=10, verbose_name='phone extension'),
+            model_name="contact",
+            name="phone_extension",
+            field=models.CharField(blank=True, max_length=10, verbose_name="phone extension"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='photo',
-            field=models.TextField(blank=True, verbose_name='photo'),
+            model_name="contact",
+            name="photo",
+            field=models.TextField(blank=True, verbose_name="photo"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='encoding',
-            field=models.CharField(blank=True, max_length=40, verbose_name='text encoding'),
+            model_name="importjob",
+            name="encoding",
+            field=models.CharField(blank=True, max_length=40, verbose_name="text encoding"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='region',
-            field=models.CharField(blank=True, max_length=2, verbose_name='phone region'),
+            model_name="importjob",
+            name="region",
+            field=models.CharField(blank=True, max_length=2, verbose_name="phone region"),
         ),
         migrations.AlterField(
-            model_name='contact',
-            name='email',
-            field=solocrm.contacts.models.EmailAddressField(blank=True, db_index=True, max_length=254, verbose_name='e-mail'),
+            model_name="contact",
+            name="email",
+            field=solocrm.contacts.models.EmailAddressField(
+                blank=True, db_index=True, max_length=254, verbose_name="e-mail"
+            ),
         ),
     ]
