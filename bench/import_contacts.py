@@ -167,7 +167,8 @@ def synthetic_baseline(rows: int, chunk: int = 20_000) -> float:
             part = []
             for i in range(start, min(rows, start + chunk)):
                 key = uuid.uuid4()
-                names = ("Ada", "Lovelace", "", "", "London", "", "", "", None, "", "", "lead", "", "")
+                # the SCALARS in order: …, notes, external_id, phone_extension, photo
+                names = ("Ada", "Lovelace", "", "", "London", "", "", "", None, "", "", "lead", *[""] * 4)
                 contact = (f"base{i}@example.com", f"+1202{i:07d}", empty, empty, None, False, None, "", "{}")
                 part.append((key if native_uuid else key.hex, now, now, *names, *contact))
             began = time.perf_counter()

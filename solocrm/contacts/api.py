@@ -427,7 +427,7 @@ def create_import(
     """Upload a CSV, XLSX or vCard file and start importing it; poll GET /imports/{uuid}.
 
     With ``dry_run`` nothing is written: the report says what would happen."""
-    # Imported here: the importer pulls in openpyxl and vobject, which only an upload needs.
+    # Imported here: the importer pulls in openpyxl and charset-normalizer, which only an upload needs.
     from solocrm.contacts.importing.jobs import start_job
 
     if file.size > settings.SOLOCRM_MAX_IMPORT_BYTES:

@@ -278,6 +278,46 @@ class ImportUploadForm(forms.Form):
     dry_run = forms.BooleanField(
         label=_("Dry run: check the file and show the report, but change nothing"), required=False
     )
+    region = forms.CharField(
+        label=_("Country of phone numbers written without one"),
+        help_text=_(
+            "Two letters, such as DE or US. Rows with a country of their own use it. Empty: %(region)s."
+        ),
+        max_length=40,
+        required=False,
+    )
+    encoding = forms.CharField(
+        label=_("Text encoding"),
+        help_text=_(
+            "Leave empty to detect it; give one (such as shift_jis or cp1252) if names look garbled."
+        ),
+        max_length=40,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].help_text %= {"region": settings.SOLOCRM_PHONE_REGION}
+
+    def clean_region(self) -> str:
+        from solocrm.contacts.importing.report import ImportFileError
+        from solocrm.contacts.importing.runner import checked_region
+
+        value = self.cleaned_data["region"].strip()
+        try:
+            return checked_region(value) if value else ""
+        except ImportFileError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_encoding(self) -> str:
+        from solocrm.contacts.importing.report import ImportFileError
+        from solocrm.contacts.importing.sniff import checked_encoding
+
+        value = self.cleaned_data["encoding"].strip()
+        try:
+            return checked_encoding(value) if value else ""
+        except ImportFileError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -306,6 +346,8 @@ class ImportUploadForm(forms.Form):
             original_name=Path(upload.name).name[:255],
             stored_path=str(path),
             dry_run=self.cleaned_data["dry_run"],
+            region=self.cleaned_data["region"],
+            encoding=self.cleaned_data["encoding"],
             created_by=actor if actor.is_authenticated else None,
         )
 

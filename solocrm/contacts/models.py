@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from solocrm.lib.models import PublicModel
+from solocrm.lib.normalize import validate_email_address
 
 from .choices import Channel, ImportKind, ImportStatus, InteractionKind, LifecycleStage
 
@@ -67,13 +68,27 @@ class Company(PublicModel, Address):
         return self.name
 
 
+class EmailAddressField(models.EmailField):
+    """An e-mail column validated like every import and form (lib.normalize: RFC 5321/6531, so
+    'tomás@correo.example' is valid) instead of Django's ASCII-only EmailValidator."""
+
+    default_validators = [validate_email_address]
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.CharField, **kwargs})
+
+
 class Contact(PublicModel, Address):
     """A person: a lead, a prospect or a customer, with everything needed to follow up."""
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    email = EmailAddressField(_("e-mail"), max_length=254, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # The primary phone's extension ("102" of tel:+1-418-656-9254;ext=102): E.164 has no place for it.
+    phone_extension = models.CharField(_("phone extension"), max_length=10, blank=True)
     other_emails = models.JSONField(_("other e-mails"), default=list, blank=True)
     other_phones = models.JSONField(_("other phones"), default=list, blank=True)
     company = models.ForeignKey(
@@ -110,6 +125,9 @@ class Contact(PublicModel, Address):
     notes = models.TextField(_("notes"), blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # The contact's picture as a data: URI (a vCard's inline PHOTO) or an http(s) URL; templates
+    # show it only through Contact.photo_src, which lets nothing else into an <img src>.
+    photo = models.TextField(_("photo"), blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -121,6 +139,14 @@ class Contact(PublicModel, Address):
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or str(self.uuid)
+
+    @property
+    def photo_src(self) -> str:
+        """The photo if it is an image data: URI or an http(s) URL, else ''."""
+        photo = self.photo
+        if photo.startswith(("data:image/", "https://", "http://")) and '"' not in photo:
+            return photo
+        return ""
 
     @property
     def full_name(self) -> str:
@@ -213,6 +239,10 @@ class ImportJob(PublicModel):
     )
     dry_run = models.BooleanField(_("dry run"), default=False)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Phone region of national numbers in rows that name no country ('' = SOLOCRM_PHONE_REGION),
+    # and the text encoding chosen instead of the detected one ('' = detect).
+    region = models.CharField(_("phone region"), max_length=2, blank=True)
+    encoding = models.CharField(_("text encoding"), max_length=40, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)

@@ -216,7 +216,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def _load_preview(job: ImportJob):
     """The importer's preview of the stored file, or the reason it cannot be read."""
     try:
-        return preview(job.kind, Path(job.stored_path), rows=10, mapping=job.mapping or None), ""
+        shown = preview(
+            job.kind,
+            Path(job.stored_path),
+            rows=10,
+            mapping=job.mapping or None,
+            region=job.region or None,
+            encoding=job.encoding or None,
+        )
+        return shown, ""
     except ImportFileError as error:
         return None, str(error)
 
@@ -285,6 +293,7 @@ def import_report(request: HttpRequest, public_id) -> HttpResponse:
         "job": job,
         "report": report,
         "rejected_rows": (report.get("errors") or [])[:50],
+        "warning_rows": (report.get("warnings") or [])[:50],
         "has_rejected_file": _rejected_path(job) is not None,
     }
     return render(request, "contacts/import_report.html", context)

@@ -117,6 +117,14 @@ class Context:
     currency: str = field(default_factory=lambda: settings.SOLOCRM_CURRENCY)
     now: datetime = field(default_factory=timezone.now)
 
+    def warn(self, line: int, warnings: list[tuple[str, str]]) -> None:
+        """A row imported with fields left empty (their text kept on the contact)."""
+        report = self.report
+        report.warned += 1
+        for column, reason in warnings:
+            if len(report.warnings) < MAX_REPORTED_ERRORS:
+                report.warnings.append(RowError(line, column, reason))
+
     def reject(self, line: int, cells: list[str], errors: list[tuple[str, str]]) -> None:
         report = self.report
         report.rejected += 1
@@ -193,8 +201,10 @@ class Kind:
             record, errors = self.parse(row)
             if errors:
                 ctx.reject(line, row, errors)
-            else:
-                yield Item(line, row, record)
+                continue
+            if "warnings" in record:
+                ctx.warn(line, record.pop("warnings"))
+            yield Item(line, row, record)
 
     def write(self, batch: list[Item]) -> None:
         raise NotImplementedError

@@ -10,8 +10,8 @@ e-mails / phones."""
 
 from __future__ import annotations
 
-import functools
 import operator
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -120,6 +120,8 @@ SCALARS = (
     "lifecycle_stage",
     "notes",
     "external_id",
+    "phone_extension",
+    "photo",
 )
 SCALAR_SET = frozenset(SCALARS)
 # The scalars around birthday (the one that needs adapting), as INSERTED lists them.
@@ -179,15 +181,36 @@ def _text_parser(limit: int):
     return parse
 
 
+_MANY_PHONES = re.compile(r"[,;/:]|\s\s")  # a cell that may hold several numbers
+MAX_PHOTO_CHARS = 2 * 1024 * 1024  # a data: URI; vCard photos are thumbnails of a few kB
+
+
+def parse_photo(value: str) -> str:
+    """A picture as a data:image URI or an http(s) URL (what a vCard PHOTO or a URL column holds)."""
+    value = value.strip()
+    if len(value) > MAX_PHOTO_CHARS:
+        raise ValueError(_("the photo is larger than %(mb)d MB") % {"mb": MAX_PHOTO_CHARS // (1024 * 1024)})
+    if value.startswith("data:image/") and ";base64," in value[:60] and '"' not in value:
+        return value
+    if value.lower().startswith(("https://", "http://")) and not any(c in value for c in '"<> '):
+        return value
+    raise ValueError(_("not a picture (a data:image URI or a web address)"))
+
+
 class ContactParser:
     """Row -> record dict, with the columns to read decided once per file (this loop runs once
     per row of a million-row file, so it touches only the mapped columns). Kept apart from the
-    writer so preview() can use it alone."""
+    writer so preview() can use it alone.
+
+    A cell that cannot be read is a warning, not a rejection: the field stays empty, the cell's
+    text is kept in a custom field named after its column (record["raw"]) and the reasons go to
+    record["warnings"]. Only a row with nothing that identifies a person or a company (no name,
+    e-mail, phone or company left) is rejected."""
 
     def __init__(self, kind: Kind) -> None:
         self.cells = kind.cells
         self.headers, self.width = kind.cells.headers, kind.cells.width
-        self.region = region = kind.ctx.region
+        self.region = self.row_region = kind.ctx.region
         self.check_decoding = kind.ctx.check_decoding
         columns = kind.ctx.plan.columns
         parsers = {name: _text_parser(limit) for name, limit in TEXT_FIELDS}
@@ -200,14 +223,14 @@ class ContactParser:
             channel=parse_channel,
             lifecycle_stage=parse_stage,
             email_consent=v.parse_bool,
+            photo=parse_photo,
         )
         self.singles = [
             (name, tuple(columns[name]), parse) for name, parse in parsers.items() if name in columns
         ]
         self.email_columns = tuple(columns.get("email", ())) + tuple(columns.get("other_emails", ()))
         self.phone_columns = tuple(columns.get("phone", ())) + tuple(columns.get("other_phones", ()))
-        self.phone = functools.partial(v.phone, region=region)
-        self.phones = functools.partial(v.phones, region=region)
+        self.country_columns = tuple(columns.get("country", ()))
         self.full_name_columns = tuple(columns.get("full_name", ()))
         self.tag_columns = tuple(columns.get("tags", ()))
         self.note_columns = tuple(columns.get("notes", ()))
@@ -218,7 +241,12 @@ class ContactParser:
             row, errors = self.cells.fit(row)
         if self.check_decoding and "\ufffd" in "".join(row):
             errors.append(("", _("contains characters that could not be decoded")))
+        # Phones are read in the row's country; dates not: their order is the exporting
+        # program's locale (English Outlook writes 3/5/1985 for Germans too).
+        self.row_region = self._row_region(row)
         record: dict[str, Any] = {}
+        warnings: list[tuple[str, str]] = []
+        raw: dict[str, str] = {}
         headers = self.headers
         for name, indexes, parse in self.singles:
             for index in indexes:
@@ -227,27 +255,44 @@ class ContactParser:
                     try:
                         record[name] = parse(value)
                     except ValueError as error:
-                        errors.append((headers[index], str(error)))
+                        warnings.append((headers[index], str(error)))
+                        raw[headers[index]] = value.strip()
                     break
         if self.full_name_columns or "middle_name" in record:
-            self._names(row, record, errors)
-        record["emails"] = self._collect(row, self.email_columns, v.email, v.emails, errors)
-        record["phones"] = self._collect(row, self.phone_columns, self.phone, self.phones, errors)
-        record["tags"] = self._tags(row, errors) if self.tag_columns else []
+            self._names(row, record, warnings, raw)
+        record["emails"] = self._collect(row, self.email_columns, v.email, v.emails, warnings, raw)
+        record["phones"] = self._phones(row, record, warnings, raw)
+        record["tags"] = self._tags(row, warnings, raw) if self.tag_columns else []
         if self.note_columns:
-            self._notes(row, record, errors)
-        if not errors and not (
-            record.get("first_name") or record.get("last_name") or record["emails"] or record["phones"]
+            self._notes(row, record, warnings)
+        if errors:
+            return record, errors + warnings
+        if not (
+            record.get("first_name")
+            or record.get("last_name")
+            or record["emails"]
+            or record["phones"]
+            or record.get("company")
         ):
-            errors.append(("", _("the row has no name, no e-mail and no phone")))
-        return record, errors
+            return record, [*warnings, ("", _("the row has no name, no e-mail, no phone and no company"))]
+        if warnings:
+            record["warnings"] = warnings
+        if raw:
+            record["raw"] = {header: text[: v.MAX_NOTES] for header, text in raw.items()}
+        return record, []
 
     def _birthday(self, value: str) -> Any:
         if v.is_empty_date(value):
             return None
         return v.parse_birthday(value, self.region)
 
-    def _names(self, row: list[str], record: dict, errors: list) -> None:
+    def _row_region(self, row: list[str]) -> str:
+        for index in self.country_columns:
+            if index < len(row) and row[index].strip():
+                return v.region_of_country(row[index]) or self.region
+        return self.region
+
+    def _names(self, row: list[str], record: dict, errors: list, raw: dict) -> None:
         if middle := record.pop("middle_name", ""):
             record["first_name"] = f"{record.get('first_name', '')} {middle}".strip()
         if not self.full_name_columns or record.get("first_name") or record.get("last_name"):
@@ -259,34 +304,60 @@ class ContactParser:
                     errors.append(
                         (self.headers[index], _("longer than %(limit)d characters") % {"limit": 100})
                     )
+                    raw[self.headers[index]] = full
+                    continue
                 record["first_name"], record["last_name"] = given, family
                 return
 
-    def _collect(self, row: list[str], indexes: tuple[int, ...], single, many, errors: list) -> list[str]:
-        """Addresses (or numbers) of all ``indexes`` in order, without repeats. Most cells hold
-        one value: only the ones with a separator are split."""
+    def _collect(
+        self, row: list[str], indexes: tuple[int, ...], single, many, errors: list, raw: dict
+    ) -> list[str]:
+        """Addresses of all ``indexes`` in order, without repeats. Most cells hold one value:
+        only the ones with a separator are split, and one bad address of a cell spares the
+        others."""
         found: list[str] = []
         for index in indexes:
             value = row[index]
             if not value or value.isspace():
                 continue
-            try:
-                if "," in value or ";" in value or ":::" in value:
-                    items = many(value)
-                elif not found:  # the usual case: the row's first value, nothing to compare with
-                    found = [single(value)]
+            parts = [value] if not ("," in value or ";" in value or ":::" in value) else _split_emails(value)
+            for part in parts:
+                try:
+                    item = single(part)
+                except ValueError as error:
+                    errors.append((self.headers[index], str(error)))
+                    raw[self.headers[index]] = value.strip()
                     continue
-                else:
-                    items = [single(value)]
-            except ValueError as error:
-                errors.append((self.headers[index], str(error)))
-                continue
-            for item in items:
                 if item not in found:
                     found.append(item)
         return found if len(found) <= MAX_OTHER + 1 else found[: MAX_OTHER + 1]
 
-    def _tags(self, row: list[str], errors: list) -> list[str]:
+    def _phones(self, row: list[str], record: dict, errors: list, raw: dict) -> list[str]:
+        """Numbers of every phone column, read in the row's own country when it names one; the
+        extension of the first number is kept beside it."""
+        if not self.phone_columns:
+            return []
+        region = self.row_region
+        found: list[str] = []
+        for index in self.phone_columns:
+            value = row[index]
+            if not value or value.isspace():
+                continue
+            parts = v.split_phones(value) if _MANY_PHONES.search(value) else (value,)
+            for part in parts:
+                try:
+                    number, extension = v.phone_and_extension(part, region)
+                except ValueError as error:
+                    errors.append((self.headers[index], str(error)))
+                    raw[self.headers[index]] = value.strip()
+                    continue
+                if not found and extension:
+                    record["phone_extension"] = extension[: v.MAX_EXTENSION]
+                if number not in found:
+                    found.append(number)
+        return found if len(found) <= MAX_OTHER + 1 else found[: MAX_OTHER + 1]
+
+    def _tags(self, row: list[str], errors: list, raw: dict) -> list[str]:
         tags: list[str] = []
         for index in self.tag_columns:
             value = row[index]
@@ -296,6 +367,7 @@ class ContactParser:
                 parsed = v.parse_tags(value)
             except ValueError as error:
                 errors.append((self.headers[index], str(error)))
+                raw[self.headers[index]] = value.strip()
                 continue
             if tags:  # parse_tags already drops repeats within one cell
                 known = {x.lower() for x in tags}
@@ -312,11 +384,16 @@ class ContactParser:
                 errors.append(
                     (
                         self.headers[self.note_columns[0]],
-                        _("longer than %(limit)d characters") % {"limit": v.MAX_NOTES},
+                        _("longer than %(limit)d characters; the first %(limit)d are kept")
+                        % {"limit": v.MAX_NOTES},
                     )
                 )
-            else:
-                record["notes"] = text
+                text = text[: v.MAX_NOTES]
+            record["notes"] = text
+
+
+def _split_emails(value: str) -> list[str]:
+    return [part for part in re.split(r"\s*(?:[,;]|:::)\s*", value) if part.strip()]
 
 
 class Entry:
@@ -366,7 +443,7 @@ class Entry:
             values["phone"], values["other_phones"] = numbers[0], numbers[1:]
         entry = cls(None, values, "", (), True)
         get = record.get
-        if get("company") or record["tags"] or get("email_consent") or get("birthday_no_year"):
+        if get("company") or record["tags"] or get("email_consent") or get("birthday_no_year") or get("raw"):
             entry._absorb_extras(record, False, ctx)  # otherwise it would change nothing
         return entry
 
@@ -402,7 +479,12 @@ class Entry:
         day_month = record.get("birthday_no_year")
         custom = self.values["custom_fields"]
         if day_month and custom.get("birthday") != day_month and not (fill_only and custom.get("birthday")):
-            self.values["custom_fields"] = {**custom, "birthday": day_month}
+            self.values["custom_fields"] = custom = {**custom, "birthday": day_month}
+            self.changed.add("custom_fields")
+        # The text of cells that could not be read, under their column's name: never lost.
+        kept = {k: text for k, text in record.get("raw", {}).items() if custom.get(k) != text}
+        if kept and not (fill_only and all(custom.get(k) for k in kept)):
+            self.values["custom_fields"] = {**custom, **kept}
             self.changed.add("custom_fields")
 
 

@@ -60,6 +60,8 @@ def run_job(job: ImportJob, progress: Progress | None = None) -> ImportJob:
             actor=job.created_by,
             progress=_progress_writer(job, progress),
             source_name=job.original_name,
+            region=job.region or None,
+            encoding=job.encoding or None,
         )
     except (JobCancelled, JobTimedOut) as stop:
         _fail(job, str(stop))

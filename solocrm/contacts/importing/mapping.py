@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -333,6 +333,7 @@ TARGETS: dict[str, list[Target]] = {
         TAGS,
         NOTES,
         CONSENT,
+        Target("photo", _lazy("photo"), ("photo", "picture", "avatar", "photourl", "照片", "头像")),
     ],
     "companies": [
         Target("external_id", _lazy("external id"), ("id", "externalid", "companyid", "编号", "公司编号")),
@@ -622,3 +623,126 @@ def build_plan(
             )
         mapping[actual] = name or ""
     return Plan(kind, layout, headers, mapping)
+
+
+# Outlook's CSV export in German, French, Spanish and Chinese (the English headers are above).
+# Written as Outlook writes them; compared through canon() like every synonym.
+LOCALISED_OUTLOOK: dict[str, tuple[str, ...]] = {
+    "first_name": ("Vorname", "Prénom", "Nombre"),
+    "middle_name": ("Weitere Vornamen", "Deuxième prénom", "Segundo nombre"),
+    "last_name": ("Nachname", "Nom", "Apellidos"),
+    "email": ("E-Mail-Adresse", "Adresse de messagerie", "Dirección de correo electrónico", "电子邮件地址"),
+    "other_emails": (
+        "E-Mail 2: Adresse", "E-Mail 3: Adresse", "Adresse de messagerie 2", "Adresse de messagerie 3",
+        "Dirección de correo electrónico 2", "Dirección de correo electrónico 3", "电子邮件 2 地址",
+        "电子邮件 3 地址",
+    ),
+    "phone": ("Mobiltelefon", "Tél. mobile", "Téléphone mobile", "Teléfono móvil"),
+    "other_phones": (
+        "Telefon geschäftlich", "Telefon geschäftlich 2", "Telefon privat", "Telefon privat 2",
+        "Téléphone (bureau)", "Téléphone 2 (bureau)", "Téléphone (domicile)", "Teléfono del trabajo",
+        "Teléfono del trabajo 2", "Teléfono particular", "商务电话", "商务电话 2", "住宅电话",
+    ),
+    "company": ("Société", "Organización", "Compañía", "Empresa"),
+    "title": ("Fonction", "Puesto", "Cargo"),
+    "street": (
+        "Straße geschäftlich", "Straße privat", "Rue (bureau)", "Rue (domicile)", "Calle del trabajo",
+        "Calle del domicilio", "商务地址 街道", "住宅地址 街道",
+    ),
+    "city": (
+        "Ort geschäftlich", "Ort privat", "Ville (bureau)", "Ville (domicile)", "Ciudad de trabajo",
+        "Ciudad del domicilio", "商务地址 市/县", "住宅地址 市/县",
+    ),
+    "region": (
+        "Region geschäftlich", "Bundesland/Kanton geschäftlich", "Dép/Région (bureau)",
+        "Provincia o estado de trabajo", "商务地址 省/市/自治区", "住宅地址 省/市/自治区",
+    ),
+    "postal_code": (
+        "Postleitzahl geschäftlich", "Postleitzahl privat", "Code postal (bureau)", "Code postal (domicile)",
+        "Código postal del trabajo", "Código postal del domicilio", "商务地址 邮政编码", "住宅地址 邮政编码",
+    ),
+    "country": (
+        "Land/Region geschäftlich", "Land/Region privat", "Pays/Région (bureau)", "Pays/Région (domicile)",
+        "País o región del trabajo", "País o región del domicilio", "商务地址 国家/地区",
+        "住宅地址 国家/地区",
+    ),
+    "birthday": ("Anniversaire", "Cumpleaños"),
+    "notes": ("Notizen", "Notas", "附注"),
+    "tags": ("Kategorien", "Catégories", "Categorías", "类别"),
+}  # fmt: skip
+TARGETS["contacts"] = [
+    replace(t, synonyms=(*t.synonyms, *LOCALISED_OUTLOOK.get(t.name, ()))) for t in TARGETS["contacts"]
+]
+_outlook_signatures, _outlook_meanings = LAYOUTS["outlook"]
+LAYOUTS["outlook"] = (
+    (
+        *_outlook_signatures,
+        frozenset(map(canon, ("Vorname", "Nachname", "E-Mail-Adresse", "Telefon geschäftlich"))),
+        frozenset(map(canon, ("Prénom", "Nom", "Adresse de messagerie", "Téléphone (bureau)"))),
+        frozenset(
+            map(canon, ("Nombre", "Apellidos", "Dirección de correo electrónico", "Teléfono del trabajo"))
+        ),
+        frozenset(map(canon, ("名", "姓", "电子邮件地址", "商务电话"))),
+    ),
+    # the salutation and the suffix are not names; "Titre" is the salutation in French Outlook
+    {
+        **_outlook_meanings,
+        **dict.fromkeys(map(canon, ("Anrede", "Titre", "Tratamiento", "Suffixe", "Sufijo")), ""),
+    },
+)
+
+
+# ------------------------------------------------------------------ files without a header row
+
+_ADDRESS_CELL = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+_PHONE_CELL = re.compile(r"\+?[\d\s()./-]{6,25}")
+
+
+def looks_like_data(cells: list[str]) -> bool:
+    """True when a first row is a record, not headers: it holds an e-mail address or a phone
+    number (which no header does) and no cell is a header we know."""
+    known = {canon(s) for t in TARGETS["contacts"] for s in (t.name, *t.synonyms)}
+    if any(canon(c) in known for c in cells if c.strip()):
+        return False
+    return any(_ADDRESS_CELL.fullmatch(c.strip()) or _is_phone_cell(c) for c in cells)
+
+
+def _is_phone_cell(cell: str) -> bool:
+    return bool(_PHONE_CELL.fullmatch(cell.strip())) and sum(ch.isdigit() for ch in cell) >= 6
+
+
+def guess_headerless(headers: list[str], rows: list[list[str]]) -> dict[str, str]:
+    """header -> field for a file without a header row, from what its first rows hold: e-mail
+    addresses, phone numbers, and names (a column that is two others joined by a space is the
+    display name of a first and a last name, as Thunderbird writes it)."""
+    guessed: dict[str, str] = dict.fromkeys(headers, "")
+
+    def share(index: int, test) -> float:
+        cells = [r[index].strip() for r in rows if index < len(r) and r[index].strip()]
+        return sum(1 for c in cells if test(c)) / len(cells) if cells else 0.0
+
+    texts = []
+    for index, header in enumerate(headers):
+        if share(index, _ADDRESS_CELL.fullmatch) > 0.5:
+            guessed[header] = "other_emails" if "email" in guessed.values() else "email"
+        elif share(index, _is_phone_cell) > 0.5:
+            guessed[header] = "other_phones" if "phone" in guessed.values() else "phone"
+        elif share(index, lambda c: any(ch.isalpha() for ch in c)) > 0.5:
+            texts.append(index)
+    for full in texts:
+        for first in texts:
+            for last in texts:
+                if (
+                    len({full, first, last}) == 3
+                    and share(full, lambda c: True)
+                    and all(
+                        r[full].strip() == f"{r[first].strip()} {r[last].strip()}"
+                        for r in rows
+                        if max(full, first, last) < len(r) and r[full].strip()
+                    )
+                ):
+                    guessed.update({headers[first]: "first_name", headers[last]: "last_name"})
+                    return guessed
+    if texts:
+        guessed[headers[texts[0]]] = "full_name"
+    return guessed

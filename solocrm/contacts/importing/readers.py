@@ -11,11 +11,13 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
 from django.utils.translation import gettext as _
 
+from .mapping import guess_headerless, looks_like_data
 from .report import ImportFileError
 from .sniff import Sniffed, sniff
 from .vcard import VCARD_HEADERS, read_cards
@@ -24,6 +26,7 @@ from .vcard import VCARD_HEADERS, read_cards
 # quote from swallowing the whole file into memory.
 MAX_FIELD_CHARS = 16 * 1024 * 1024
 csv.field_size_limit(MAX_FIELD_CHARS)
+HEADERLESS_SAMPLE = 20  # rows a file without a header row is judged by
 
 
 class Table:
@@ -37,6 +40,8 @@ class Table:
         self.encoding = sniffed.encoding
         self.delimiter = sniffed.delimiter
         self.headers: list[str] = []
+        # header -> field for a file whose first row is data (the headers are then "Column n")
+        self.guessed_mapping: dict[str, str] = {}
 
     def rows(self) -> Iterator[tuple[int, list[str] | str]]:
         """Data rows as (line, cells); cells is a str (the reason) when the row cannot be read."""
@@ -56,10 +61,10 @@ class Table:
         self.close()
 
 
-def open_table(path: Path) -> Table:
-    """Sniff ``path`` and open the matching reader, headers already read."""
+def open_table(path: Path, encoding: str | None = None) -> Table:
+    """Sniff ``path`` (in ``encoding`` when given) and open the matching reader, headers read."""
     path = Path(path)
-    sniffed = sniff(path)
+    sniffed = sniff(path, encoding=encoding)
     reader = {"csv": CsvTable, "xlsx": XlsxTable, "vcard": VcardTable}[sniffed.format]
     table = reader(path, sniffed)
     if not table.headers:
@@ -98,10 +103,23 @@ class CsvTable(Table):
         self._file: IO[str] = path.open(encoding=sniffed.encoding, errors=sniffed.errors, newline="")
         self._reader = csv.reader(self._file, delimiter=sniffed.delimiter or ",")
         self._last_line = 0
-        for line, row in self._raw_rows():
+        self._ahead: list[tuple[int, list[str]]] = []
+        raw = self._raw_rows()
+        for line, row in raw:
             self.header_line = line
             self.headers = clean_headers(row)
+            if looks_like_data(row):
+                self._headerless(line, row, raw)
             break
+
+    def _headerless(self, line: int, row: list[str], raw: Iterator[tuple[int, list[str]]]) -> None:
+        """The first row is a record: name the columns "Column n" and guess their fields from
+        the first rows, which are then read again as data."""
+        self.header_line = 0
+        self.headers = clean_headers([""] * len(row))
+        self.headers += [_("Column %(n)d") % {"n": n} for n in range(len(self.headers) + 1, len(row) + 1)]
+        self._ahead = [(line, row), *islice(raw, HEADERLESS_SAMPLE - 1)]
+        self.guessed_mapping = guess_headerless(self.headers, [r for _line, r in self._ahead])
 
     def _raw_rows(self) -> Iterator[tuple[int, list[str]]]:
         while True:
@@ -119,7 +137,9 @@ class CsvTable(Table):
                 yield start, row
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        return self._raw_rows()
+        ahead, self._ahead = self._ahead, []
+        yield from ahead
+        yield from self._raw_rows()
 
     def total_hint(self) -> int | None:
         newline = _encoded(self.encoding, "\n")

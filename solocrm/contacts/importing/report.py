@@ -35,6 +35,11 @@ class ImportReport:
     # the headers were recognised as ("google", "outlook", "shopify", "stripe", "vcard" or "").
     layout: str = ""
     rows: int = 0
+    # Rows imported with some fields left empty (each such field's text is kept on the record as a
+    # custom field named after its column) and the reasons, by line and column.
+    warned: int = 0
+    warnings: list[RowError] = field(default_factory=list)
+    encoding: str | None = None  # the text encoding the file was read in (detected or given)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,3 +56,4 @@ class Preview:
     sample: list[dict[str, str]]
     errors: list[RowError]
     layout: str = ""
+    warnings: list[RowError] = field(default_factory=list)  # rows imported with fields left empty

@@ -46,6 +46,7 @@ def kind_class(kind: str) -> type[Kind]:
 
 def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: ImportReport, **options) -> Kind:
     cls = kind_class(kind)
+    mapping = {**table.guessed_mapping, **(mapping or {})} or None
     plan = build_plan(kind, table.headers, mapping, table.layout)
     if not plan.mapped(*cls.required):
         labels = dict(field_choices(kind))
@@ -62,6 +63,8 @@ def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: Impo
         actor=options.get("actor"),
         check_decoding=(table.encoding or "utf-8") not in ("utf-8", "utf-8-sig", "cp1252"),
     )
+    if options.get("region"):
+        ctx.region = checked_region(options["region"])
     return cls(ctx)
 
 
@@ -74,12 +77,16 @@ def run_import(
     actor: Any = None,
     progress: Progress | None = None,
     source_name: str | None = None,
+    region: str | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
+    """Import ``path``. ``region``: phone region of national numbers in rows that name no
+    country; ``encoding``: the file's text encoding instead of the detected one."""
     path = Path(path)
     source_name = source_name or path.name
-    with open_table(path) as table:
-        report = ImportReport(kind=kind, format=table.format, dry_run=dry_run)
-        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor)
+    with open_table(path, encoding=encoding) as table:
+        report = ImportReport(kind=kind, format=table.format, dry_run=dry_run, encoding=table.encoding)
+        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor, region=region)
         total = table.total_hint() if progress else None
         try:
             with _outer(dry_run):
@@ -140,19 +147,29 @@ def _audit(report: ImportReport, actor: Any, source_name: str) -> None:
     )
 
 
-def preview(kind: str, path: Path, *, rows: int = 10, mapping: dict[str, str] | None = None) -> Preview:
+def preview(
+    kind: str,
+    path: Path,
+    *,
+    rows: int = 10,
+    mapping: dict[str, str] | None = None,
+    region: str | None = None,
+    encoding: str | None = None,
+) -> Preview:
     """Format, detected mapping and the first ``rows`` rows as they would be imported."""
     path = Path(path)
-    with open_table(path) as table:
+    with open_table(path, encoding=encoding) as table:
         report = ImportReport(kind=kind, format=table.format)
-        importer = _setup(kind, table, mapping, report, source_name=path.name)
-        sample, errors = [], []
+        importer = _setup(kind, table, mapping, report, source_name=path.name, region=region)
+        sample, errors, warnings = [], [], []
         for line, row in islice(table.rows(), rows):
             if isinstance(row, str):
                 errors.append(RowError(line, "", row))
                 continue
             record, problems = importer.parse(row)
             errors.extend(RowError(line, column, reason) for column, reason in problems)
+            warnings.extend(RowError(line, column, reason) for column, reason in record.pop("warnings", ()))
+            record.pop("raw", None)
             sample.append(display(record))
         return Preview(
             format=table.format,
@@ -164,7 +181,23 @@ def preview(kind: str, path: Path, *, rows: int = 10, mapping: dict[str, str] | 
             sample=sample,
             errors=errors,
             layout=report.layout,
+            warnings=warnings,
         )
+
+
+def checked_region(value: str) -> str:
+    """An ISO 3166 region code phonenumbers knows ('de' -> 'DE'), or ImportFileError."""
+    import phonenumbers
+
+    from . import values
+
+    region = values.region_of_country(value)
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImportFileError(
+            _("“%(value)s” is not a country code for phone numbers (use two letters, such as DE or US).")
+            % {"value": value[:20]}
+        )
+    return region
 
 
 def display(record: dict[str, Any]) -> dict[str, str]:

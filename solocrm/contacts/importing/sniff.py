@@ -8,6 +8,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,9 @@ DELIMITERS = (",", ";", "\t", "|")
 FALLBACK_ERRORS = "solocrm-cp1252"
 # Encodings charset-normalizer may pick from; without a shortlist it sometimes names an exotic
 # code page for short samples. Supersets replace their subsets (GBK -> GB18030, Latin-1 -> cp1252).
-CANDIDATES = ["utf_8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1251", "cp1250", "mac_roman"]
+CANDIDATES = [
+    "utf_8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252", "cp1251", "cp1250", "iso8859_2", "mac_roman"
+]  # fmt: skip
 SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "ascii": "utf-8", "latin_1": "cp1252"}
 BINARY_MAGIC = {
     b"\xd0\xcf\x11\xe0": "xls",
@@ -57,8 +61,8 @@ class Sniffed:
     errors: str = "replace"  # codec error handler for the streaming decode
 
 
-def sniff(path: Path) -> Sniffed:
-    """Decide format, encoding and delimiter of ``path`` or raise ImportFileError."""
+def sniff(path: Path, encoding: str | None = None) -> Sniffed:
+    """Decide format, encoding (unless given) and delimiter of ``path`` or raise ImportFileError."""
     size = _checked_size(path)
     with path.open("rb") as f:
         head = f.read(SAMPLE_BYTES)
@@ -68,15 +72,38 @@ def sniff(path: Path) -> Sniffed:
     for magic, kind in BINARY_MAGIC.items():
         if head.startswith(magic):
             raise ImportFileError(_not_text_message(kind))
-    encoding = detect_encoding(head, complete=size <= SAMPLE_BYTES)
+    encoding = (
+        checked_encoding(encoding) if encoding else detect_encoding(head, complete=size <= SAMPLE_BYTES)
+    )
     errors = FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
     text = head.decode(encoding, errors=errors)
     _check_text(text)
-    if text.lstrip("\ufeff \r\n\t").upper().startswith("BEGIN:VCARD"):
+    if _is_vcard(text):
+        if not encoding.startswith("utf") and (charset := _declared_charset(text)):
+            encoding = charset  # a 2.1 card's CHARSET= names what a short sample cannot tell
         return Sniffed("vcard", encoding, None, errors)
     if path.suffix.lower() in (".vcf", ".vcard"):
         raise ImportFileError(_("This .vcf file does not start with BEGIN:VCARD; it is not a vCard file."))
     return Sniffed("csv", encoding, sniff_delimiter(text), errors)
+
+
+def _is_vcard(text: str) -> bool:
+    """BEGIN:VCARD on the first line, or after a few lines of preamble (Tine 2.0 writes
+    "ENCODING:UTF-8" first)."""
+    lines = text.lstrip("\ufeff \r\n\t")[:2000].splitlines()[:5]
+    return any(line.strip().upper().startswith("BEGIN:VCARD") for line in lines)
+
+
+def _declared_charset(text: str) -> str | None:
+    """The one legacy CHARSET= the vCard's properties declare (Shift_JIS, Big5…), if any."""
+    found = {m.lower() for m in re.findall(r";CHARSET=\"?([A-Za-z0-9_-]+)", text[:SAMPLE_BYTES], re.I)}
+    found -= {"utf-8", "utf8", "us-ascii", "ascii"}
+    if len(found) != 1:
+        return None
+    try:
+        return codecs.lookup(found.pop()).name
+    except LookupError:
+        return None
 
 
 def _checked_size(path: Path) -> int:
@@ -128,11 +155,62 @@ def detect_encoding(head: bytes, *, complete: bool = False) -> str:
         return _utf16_without_bom(head)
     if _is_utf8(head, complete):
         return "utf-8"
-    best = from_bytes(head, cp_isolation=CANDIDATES).best()
-    if best is None:
+    results = list(from_bytes(head, cp_isolation=CANDIDATES))
+    if not results:
         raise ImportFileError(_("The file is not text in any encoding we know. Upload CSV, XLSX or vCard."))
-    name = best.encoding.lower()
-    return SUPERSETS.get(name, name)
+    # On a short file charset-normalizer often ranks Windows-1252 first even for Shift_JIS or GBK
+    # bytes (both decode "without chaos"); the first candidate whose non-ASCII text is mostly
+    # letters is the one a person wrote ('権兵衛', 'Müller'), not 'Œ•º‰q'.
+    # charset-normalizer folds Windows-1252 into a "similar" code page it reports instead
+    # (often Windows-1250): it is always a candidate of its own here.
+    shares = {m.encoding: letter_share(head, m.encoding) for m in results}
+    shares.setdefault("cp1252", letter_share(head, "cp1252"))
+    plausible = [name for name, share in shares.items() if share >= PLAUSIBLE_LETTERS]
+    if not plausible:
+        name = results[0].encoding.lower()
+        return SUPERSETS.get(name, name)
+    # The best share wins; on a tie charset-normalizer's order, except that Windows-1252 beats
+    # Windows-1250, which reads German and French the same and is the rarer of the two.
+    best = max(shares[name] for name in plausible)
+    tied = [name for name in plausible if shares[name] == best]
+    name = "cp1252" if "cp1252" in tied and "cp1250" in tied else tied[0]
+    return SUPERSETS.get(name.lower(), name.lower())
+
+
+PLAUSIBLE_LETTERS = 0.8
+
+
+def letter_share(head: bytes, encoding: str) -> float:
+    """The share of letters among the non-ASCII characters of ``head`` decoded as ``encoding``
+    (1.0 when there are none); 0.0 when it does not decode."""
+    try:
+        text = head.decode(encoding, errors="strict")
+    except (UnicodeDecodeError, LookupError):
+        try:  # the sample may end inside a multi-byte character
+            text = head[:-3].decode(encoding, errors="strict")
+        except (UnicodeDecodeError, LookupError):
+            return 0.0
+    others = [ch for ch in text if ord(ch) > 127]
+    if not others:
+        return 1.0
+    share = sum(1 for ch in others if unicodedata.category(ch)[0] in "LM") / len(others)
+    # German read as Windows-1251 is all letters too, but words like 'Ьglь' mix Latin with
+    # Cyrillic, which nobody writes.
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if not w.isascii()]
+    mixed = sum(1 for w in words if re.search("[A-Za-z]", w) and any(_non_latin(ch) for ch in w))
+    return share * (1 - mixed / len(words)) if words else share
+
+
+def _non_latin(ch: str) -> bool:
+    return ord(ch) > 127 and ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")
+
+
+def checked_encoding(name: str) -> str:
+    """The codec name Python knows for ``name`` ('Shift_JIS' -> 'shift_jis'), or ImportFileError."""
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        raise ImportFileError(_("“%(name)s” is not a text encoding we know.") % {"name": name[:40]}) from None
 
 
 def _is_utf8(head: bytes, complete: bool) -> bool:

@@ -53,9 +53,19 @@ _FAST_EMAIL = re.compile(
 )
 
 
+# Domains email-validator refuses (RFC 6761 special-use names; ".test" is allowed): the fast path
+# must not accept what the full check, and with it the contact form, refuses.
+_SPECIAL_USE = (".arpa", ".invalid", ".local", ".localhost", ".onion")
+
+
 def email(value: str) -> str:
     candidate = value.strip().lower()
-    if len(candidate) <= 254 and _FAST_EMAIL.match(candidate):
+    if (
+        len(candidate) <= 254
+        and _FAST_EMAIL.match(candidate)
+        and not candidate.endswith(_SPECIAL_USE)
+        and "xn--" not in candidate  # email-validator shows an IDN domain in Unicode
+    ):
         return candidate
     return normalize_email(value)
 
@@ -162,8 +172,88 @@ def _national_fast(candidate: str, region: str) -> str:
     return ""
 
 
+# An extension written after the number: RFC 3966's ";ext=", "x123", "ext. 5", "#12",
+# German "Durchwahl"/"DW", French "poste", Chinese 分机/转.
+_EXTENSION = re.compile(
+    r"\s*(?:;\s*ext=|,?\s*(?:ext\.?|extn\.?|extension|x|#|durchwahl|dw\.?|poste|分机|转)\s*[:.]?\s*)"
+    r"(\d{1,10})\s*\Z",
+    re.IGNORECASE,
+)
+_MAYBE_EXTENSION = re.compile(r"[A-Za-z#;,分转]")  # cheap test before the full pattern (most numbers)
+# Splits a cell holding several numbers, but not an extension or a tel: URI parameter.
+_PHONE_SEPARATORS = re.compile(r"(?:[,;](?!\s*(?:ext|isub|phone-context|postd)\b))+|\s{2,}| / |:::", re.I)
+MAX_EXTENSION = 10
+
+
+def phone_and_extension(value: str, region: str) -> tuple[str, str]:
+    """(E.164 number, extension) of a number that may be a tel: URI ('tel:+1-418-656-9254;ext=102',
+    RFC 3966) or carry an extension ('+1 418 656 9254 x102', '030 123456 ext. 5')."""
+    candidate = value.strip()
+    if candidate[:4].lower() == "tel:":
+        return _tel_uri(candidate[4:], region)
+    extension = ""
+    if _MAYBE_EXTENSION.search(candidate) and (match := _EXTENSION.search(candidate)):
+        candidate, extension = candidate[: match.start()], match[1]
+    return phone(candidate, region), extension
+
+
+def _tel_uri(uri: str, region: str) -> tuple[str, str]:
+    from urllib.parse import unquote
+
+    number, *params = unquote(uri).split(";")
+    extension = ""
+    for param in params:
+        name, _sep, text = param.partition("=")
+        if name.strip().lower() == "ext":
+            extension = re.sub(r"[^0-9]", "", text)[:MAX_EXTENSION]
+    return phone(number, region), extension
+
+
+def split_phones(value: str) -> list[str]:
+    """The numbers of one cell ('030 1234, 0171 5678'), extensions kept with their number."""
+    return [part.strip() for part in _PHONE_SEPARATORS.split(value) if part.strip()]
+
+
 def phones(value: str, region: str) -> list[str]:
-    return [phone(part, region) for part in re.split(r"[,;]+|\s{2,}| / |:::", value) if part.strip()]
+    return [phone_and_extension(part, region)[0] for part in split_phones(value)]
+
+
+# Country (ISO code or a common name, English, German, French, Spanish, Chinese) -> phone region,
+# so a row's national number is read in its own country rather than the default one.
+_COUNTRY_NAMES = {
+    "united states": "US", "usa": "US", "united states of america": "US", "vereinigte staaten": "US",
+    "états-unis": "US", "etats-unis": "US", "estados unidos": "US", "美国": "US",
+    "canada": "CA", "kanada": "CA", "加拿大": "CA",
+    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "großbritannien": "GB",
+    "royaume-uni": "GB", "reino unido": "GB", "英国": "GB",
+    "germany": "DE", "deutschland": "DE", "allemagne": "DE", "alemania": "DE", "德国": "DE",
+    "austria": "AT", "österreich": "AT", "autriche": "AT", "奥地利": "AT",
+    "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "suiza": "CH", "瑞士": "CH",
+    "france": "FR", "frankreich": "FR", "francia": "FR", "法国": "FR",
+    "spain": "ES", "españa": "ES", "espana": "ES", "spanien": "ES", "espagne": "ES", "西班牙": "ES",
+    "italy": "IT", "italia": "IT", "italien": "IT", "italie": "IT", "意大利": "IT",
+    "netherlands": "NL", "nederland": "NL", "niederlande": "NL", "pays-bas": "NL", "荷兰": "NL",
+    "belgium": "BE", "belgien": "BE", "belgique": "BE", "比利时": "BE",
+    "portugal": "PT", "葡萄牙": "PT", "ireland": "IE", "irland": "IE", "爱尔兰": "IE",
+    "poland": "PL", "polska": "PL", "polen": "PL", "波兰": "PL",
+    "sweden": "SE", "sverige": "SE", "schweden": "SE", "瑞典": "SE",
+    "norway": "NO", "norge": "NO", "norwegen": "NO", "挪威": "NO",
+    "denmark": "DK", "danmark": "DK", "dänemark": "DK", "丹麦": "DK",
+    "china": "CN", "中国": "CN", "prc": "CN", "hong kong": "HK", "香港": "HK", "taiwan": "TW", "台湾": "TW",
+    "japan": "JP", "日本": "JP", "south korea": "KR", "korea": "KR", "韩国": "KR",
+    "india": "IN", "印度": "IN", "australia": "AU", "australien": "AU", "澳大利亚": "AU",
+    "new zealand": "NZ", "新西兰": "NZ", "singapore": "SG", "新加坡": "SG",
+    "mexico": "MX", "méxico": "MX", "墨西哥": "MX", "brazil": "BR", "brasil": "BR", "巴西": "BR",
+    "argentina": "AR", "阿根廷": "AR", "russia": "RU", "россия": "RU", "俄罗斯": "RU",
+}  # fmt: skip
+
+
+def region_of_country(value: str) -> str:
+    """The phone region of a country cell ('DE', 'Deutschland', '德国'), '' when unknown."""
+    key = " ".join(value.strip().lower().replace(".", "").split())
+    if len(key) == 2 and key.upper() in phonenumbers.SUPPORTED_REGIONS:
+        return key.upper()
+    return _COUNTRY_NAMES.get(key, "")
 
 
 # ---------------------------------------------------------------------------------- dates

@@ -8,7 +8,7 @@ from solocrm.contacts.models import Contact, ImportJob
 pytest.importorskip("solocrm.contacts.importing")
 
 URL = "/api/v1/imports"
-CSV = b"First name,Last name,E-mail\nAda,Lovelace,ada@example.com\nCharles,Babbage,not-an-email\n"
+CSV = b"First name,Last name,E-mail\nAda,Lovelace,ada@example.com\n,,not-an-email\n"
 
 
 def _upload(client, content: bytes = CSV, name: str = "people.csv", **fields):

@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def people(tmp_path: Path) -> Path:
     path = tmp_path / "people.csv"
-    path.write_text("Who,Mail\nAda,ada@example.com\nBad,nope\n")
+    path.write_text("Who,Mail\nAda,ada@example.com\n,nope\n")
     return path
 
 
@@ -36,7 +36,8 @@ def test_json_prints_the_report_as_one_object(tmp_path):
     report = json.loads(out.getvalue())
     assert (report["kind"], report["created"], report["rejected"]) == ("contacts", 1, 1)
     assert report["errors"] == [
-        {"line": 3, "column": "Mail", "reason": "“nope” is not a valid e-mail address"}
+        {"line": 3, "column": "Mail", "reason": "“nope” is not a valid e-mail address"},
+        {"line": 3, "column": "", "reason": "the row has no name, no e-mail, no phone and no company"},
     ]
     assert Path(report["rejected_path"]).exists()
 

@@ -26,30 +26,35 @@ def many_rows(count: int) -> str:
 
 
 @pytest.mark.django_db
-def test_it_reports_bad_rows_with_line_column_and_reason_and_imports_the_good_ones(tmp_path):
+def test_a_bad_field_is_a_warning_and_only_a_row_with_nothing_identifying_is_rejected(tmp_path):
     path = write(
         tmp_path,
         "Ada Lovelace,ada@example.com,(202) 555-0143,,,\n"
         "Bad Mail,not-an-email,,,,\n"
         '"Multi\nLine",,12,,,\n'
         ",,,Lonely Company,,\n"
+        ",,pager,,vip,\n"
         "Bob,bob@example.com,,,,\n",
     )
     report = run_import("contacts", path)
-    assert (report.rows, report.created, report.rejected) == (5, 2, 3)
-    problems = [(e.line, e.column) for e in report.errors]
-    assert problems == [(3, "Email"), (4, "Phone"), (6, "")]  # the quoted field spans lines 4-5
-    assert "not-an-email" in report.errors[0].reason
-    assert set(Contact.objects.values_list("email", flat=True)) == {"ada@example.com", "bob@example.com"}
+    assert (report.rows, report.created, report.warned, report.rejected) == (6, 4 + 1, 2, 1)
+    # the quoted field spans lines 4-5; line 6's only identifying cell is unreadable
+    assert [(w.line, w.column) for w in report.warnings] == [(3, "Email"), (4, "Phone")]
+    assert "not-an-email" in report.warnings[0].reason
+    assert [(e.line, e.column) for e in report.errors] == [(7, "Phone"), (7, "")]
+    bad = Contact.objects.get(first_name="Bad")
+    assert bad.email == "" and bad.custom_fields == {"Email": "not-an-email"}  # kept, never lost
+    assert Contact.objects.get(last_name="Line").custom_fields == {"Phone": "12"}
+    assert Contact.objects.get(company__name="Lonely Company").full_name == ""
 
 
 @pytest.mark.django_db
 def test_it_writes_rejected_rows_with_their_cells_line_and_reason(tmp_path):
-    report = run_import("contacts", write(tmp_path, "Ok,ok@example.com,,,,\nBad,bad@,,,,\n"))
+    report = run_import("contacts", write(tmp_path, "Ok,ok@example.com,,,,\n,bad@,,,,\n"))
     with open(report.rejected_path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["Name", "Email", "Phone", "Company", "Tags", "Notes", "line", "reason"]
-    assert rows[1][:2] == ["Bad", "bad@"] and rows[1][6] == "3" and rows[1][7].startswith("Email: ")
+    assert rows[1][:2] == ["", "bad@"] and rows[1][6] == "3" and rows[1][7].startswith("Email: ")
     assert Path(report.rejected_path).parent == Path(base.settings.SOLOCRM_IMPORT_DIR)
 
 
@@ -122,7 +127,7 @@ def test_it_matches_by_external_id_before_email_and_keeps_a_new_email_as_other(t
 def test_a_dry_run_counts_everything_and_writes_nothing(tmp_path):
     Contact.objects.create(first_name="Ada", email="ada@example.com")
     path = write(
-        tmp_path, "Ada Lovelace,ada@example.com,,Engines,vip,\nNew Person,new@example.com,,,,\nBad,x,,,,\n"
+        tmp_path, "Ada Lovelace,ada@example.com,,Engines,vip,\nNew Person,new@example.com,,,,\n,x,,,,\n"
     )
     report = run_import("contacts", path, dry_run=True)
     assert (report.dry_run, report.created, report.updated, report.rejected) == (True, 1, 1, 1)
@@ -188,13 +193,15 @@ def test_script_in_a_name_is_stored_as_plain_text(tmp_path):
 
 
 @pytest.mark.django_db
-def test_overlong_and_huge_values_are_rejected_never_truncated(tmp_path):
+def test_overlong_values_are_warnings_with_the_text_kept_never_silently_cut(tmp_path):
     huge = "x" * 2_000_000
     path = write(tmp_path, f"{'A' * 150},a@example.com,,,,\nB,b@example.com,,,,{huge}\nC,c@example.com,,,,\n")
     report = run_import("contacts", path)
-    assert (report.created, report.rejected) == (1, 2)
-    assert [(e.line, e.column) for e in report.errors] == [(2, "Name"), (3, "Notes")]
-    assert "100" in report.errors[0].reason
+    assert (report.created, report.warned, report.rejected) == (3, 2, 0)
+    assert [(w.line, w.column) for w in report.warnings] == [(2, "Name"), (3, "Notes")]
+    assert "100" in report.warnings[0].reason and "65535" in report.warnings[1].reason
+    assert Contact.objects.get(email="a@example.com").custom_fields == {"Name": "A" * 150}
+    assert len(Contact.objects.get(email="b@example.com").notes) == 65535
 
 
 @pytest.mark.django_db

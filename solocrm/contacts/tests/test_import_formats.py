@@ -111,8 +111,8 @@ def test_it_reads_xlsx_made_with_openpyxl(tmp_path):
     path = tmp_path / "people.xlsx"
     book.save(path)
     report = run_import("contacts", path)
-    assert (report.format, report.created, report.rejected) == ("xlsx", 2, 1)
-    assert [(e.line, e.column) for e in report.errors] == [(4, "Email")]  # the sheet's row number
+    assert (report.format, report.created, report.warned, report.rejected) == ("xlsx", 3, 1, 0)
+    assert [(w.line, w.column) for w in report.warnings] == [(4, "Email")]  # the sheet's row number
     ada = contact("ada@example.com")
     assert ada.phone == "+12025550143" and ada.birthday == dt.date(1990, 3, 5)
     assert contact("serial@example.com").birthday == dt.date(1990, 3, 5)  # Excel serial 32937
@@ -121,8 +121,8 @@ def test_it_reads_xlsx_made_with_openpyxl(tmp_path):
 @pytest.mark.django_db
 def test_it_reads_vcard_3_with_several_emails_phones_and_folded_lines():
     report = run_import("contacts", FIXTURES / "contacts_v3.vcf")
-    assert (report.format, report.created, report.rejected) == ("vcard", 2, 1)
-    assert [(e.line, e.column) for e in report.errors] == [(25, "EMAIL")]  # the BEGIN:VCARD line
+    assert (report.format, report.created, report.warned, report.rejected) == ("vcard", 3, 1, 0)
+    assert [(w.line, w.column) for w in report.warnings] == [(25, "EMAIL")]  # the BEGIN:VCARD line
     kate = contact("katherine@nasa.example")  # the PREF address comes first
     assert kate.other_emails == ["kj@home.example"]
     assert (kate.phone, kate.other_phones) == ("+17575550100", ["+17575550101"])

@@ -18,6 +18,7 @@ CSV = (
     "Ada,Lovelace,ada@example.com,+44 20 7946 0958,Analytical Engines\n"
     "Grace,Hopper,grace@example.com,,Navy\n"
     "Bad,Row,not-an-email,,\n"
+    ",,nobody-at-all,,\n"
 )
 
 
@@ -91,7 +92,10 @@ def test_the_preview_shows_format_mapping_and_normalised_rows(owner_client):
     assert response.context["preview"].format == "csv"
     assert "First Name" in page and "<select" in page
     assert "ada@example.com" in page and "+442079460958" in page  # normalised
-    assert "not-an-email" in page  # the row error is shown with its reason
+    assert "not-an-email" in page and "nobody-at-all" in page  # warnings and errors with reasons
+    warnings, errors = response.context["preview"].warnings, response.context["preview"].errors
+    assert [(w.line, w.column) for w in warnings] == [(4, "E-mail")]
+    assert [e.line for e in errors] == [5, 5]
     assert "Run import" in page
 
 
@@ -134,12 +138,16 @@ def test_running_the_import_ends_on_the_report(owner_client):
     _upload(owner_client)
     job = _run(owner_client)
     assert job.status == "done"
-    assert Contact.objects.count() == 2
+    assert Contact.objects.count() == 3
     response = owner_client.get(_url("import_progress", job), follow=True)
     assert response.redirect_chain[-1][0] == _url("import_report", job)
     page = response.content.decode()
-    assert response.context["report"]["created"] == 2 and response.context["report"]["rejected"] == 1
-    assert "Rejected rows" in page and "not-an-email" in page
+    report = response.context["report"]
+    assert (report["created"], report["warned"], report["rejected"]) == (3, 1, 1)
+    assert "Rejected rows" in page and "nobody-at-all" in page
+    warnings = page[page.index('id="import-warnings"') :]
+    assert "Imported with warnings" in warnings and "not-an-email" in warnings
+    assert "Encoding utf-8" in page
     assert _url("import_rejected", job) in page
 
 
@@ -151,7 +159,7 @@ def test_the_rejected_rows_download_to_anyone_who_may_view(owner_client, viewer)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="people-rejected.csv"'
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert "not-an-email" in body and "Ada" not in body
+    assert "nobody-at-all" in body and "not-an-email" not in body and "Ada" not in body
 
 
 def test_a_dry_run_changes_nothing_and_says_so(owner_client):
@@ -253,3 +261,22 @@ def test_a_running_import_offers_the_editor_a_cancel_that_comes_back_here(owner_
     response = owner_client.post(cancel, {"next": _url("import_progress", job)})
     assert response["Location"] == _url("import_progress", job)
     assert Job.objects.get(pk=running.pk).cancel_requested
+
+
+def test_the_upload_form_takes_a_phone_region_and_an_encoding(owner_client):
+    legacy = "Name,Phone\nJürgen Müller,030 1234567\n"
+    data = {
+        "kind": "contacts",
+        "file": SimpleUploadedFile("alt.csv", legacy.encode("cp1252"), "text/csv"),
+        "region": "de",
+        "encoding": "Windows-1252",
+    }
+    owner_client.post(UPLOAD, data)
+    job = ImportJob.objects.get()
+    assert (job.region, job.encoding) == ("DE", "cp1252")
+    page = owner_client.get(_url("import_preview", job)).content.decode()
+    assert "cp1252" in page and "+49301234567" in page and "Müller" in page
+    bad = owner_client.post(UPLOAD, data | {"region": "Atlantis", "encoding": "klingon"})
+    assert bad.status_code == 200 and ImportJob.objects.count() == 1
+    errors = bad.context["form"].errors
+    assert "region" in errors and "encoding" in errors

@@ -87,3 +87,24 @@ def test_currency_codes_are_three_letters():
 )  # fmt: skip
 def test_finite_number_gives_a_float_or_none_for_anything_unusable(value, expected):
     assert finite_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("(12.00)", "-12.00"),
+        ("12 EUR", "12.00"),
+        ("EUR 1 234,56", "1234.56"),
+        ("1 234,56 €", "1234.56"),
+        ("CHF 1'234.50", "1234.50"),
+        ("$-5", "-5.00"),
+    ],
+)
+def test_it_parses_one_amount_with_a_currency_and_one_locales_separators(text, amount):
+    assert parse_money(text) == Decimal(amount)
+
+
+@pytest.mark.parametrize("guess", ["1/2", "12-34", "3+4", "12 34", "1,23,4", "12.3.4", "(12", "--5"])
+def test_money_text_that_is_not_one_number_is_refused_not_guessed(guess):
+    with pytest.raises(ValueError, match="not an amount of money"):
+        parse_money(guess)

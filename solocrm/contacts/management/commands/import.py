@@ -49,6 +49,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", help=_("Name used for this import in the timeline and the audit log.")
         )
+        parser.add_argument(
+            "--region",
+            help=_(
+                "Country (such as DE) of phone numbers written without one, in rows that name no "
+                "country; default SOLOCRM_PHONE_REGION."
+            ),
+        )
+        parser.add_argument(
+            "--encoding",
+            help=_(
+                "Text encoding of a CSV or vCard file (such as shift_jis) when the detected one is wrong."
+            ),
+        )
 
     def handle(self, *args, kind: str, file: Path, **options) -> None:
         mapping = dict(mapping_pair(pair) for pair in options["mapping"])
@@ -73,6 +86,8 @@ class Command(BaseCommand):
             mapping=mapping or None,
             progress=progress,
             source_name=options["source"],
+            region=options.get("region"),
+            encoding=options.get("encoding"),
         )
 
     def _run_with_progress(self, kind: str, file: Path, mapping: dict, options: dict) -> ImportReport:
@@ -93,11 +108,13 @@ class Command(BaseCommand):
         title = _("Dry run, nothing was written") if report.dry_run else _("Import finished")
         rows = [
             (_("format"), f"{report.format} {report.layout}".strip()),
+            (_("encoding"), report.encoding or "—"),
             (_("rows read"), report.rows),
             (_("created"), report.created),
             (_("updated"), report.updated),
             (_("unchanged"), report.unchanged),
             (_("merged duplicates"), report.merged),
+            (_("imported with warnings"), report.warned),
             (_("rejected"), report.rejected),
         ]
         width = max(len(str(label)) for label, _v in rows)
@@ -109,6 +126,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("  line %(line)d%(column)s: %(reason)s")
                 % {"line": error.line, "column": column, "reason": error.reason}
+            )
+        for warning in report.warnings[:SHOWN_ERRORS]:
+            column = f" [{warning.column}]" if warning.column else ""
+            self.stdout.write(
+                _("  line %(line)d%(column)s: warning: %(reason)s (the text is kept on the contact)")
+                % {"line": warning.line, "column": column, "reason": warning.reason}
             )
         if report.rejected > SHOWN_ERRORS:
             self.stdout.write(_("  … and %(n)d more rejected rows") % {"n": report.rejected - SHOWN_ERRORS})

@@ -14,6 +14,7 @@ import enum
 import io
 import json
 import os
+import re
 import sys
 import types
 import typing
@@ -41,7 +42,8 @@ FORMATS = ("csv", "json", "jsonl", "vcard")
 OWN_OPTIONS = {"format", "output", "excel", "help", "settings", "pythonpath", "traceback", "verbosity"}
 
 CONTACT_COLUMNS = [
-    "uuid", "first_name", "last_name", "email", "other_emails", "phone", "other_phones", "company", "title",
+    "uuid", "first_name", "last_name", "email", "other_emails", "phone", "phone_extension", "other_phones",
+    "company", "title",
     "birthday", "source", "channel", "lifecycle_stage", "tags", "email_consent", "email_consent_at",
     "email_consent_source", "street", "city", "region", "postal_code", "country", "notes", "external_id",
     "created_at", "updated_at",
@@ -85,6 +87,7 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "email": contact.email,
         "other_emails": list(contact.other_emails or []),
         "phone": contact.phone,
+        "phone_extension": contact.phone_extension,
         "other_phones": list(contact.other_phones or []),
         "company": contact.company.name if contact.company else "",
         "title": contact.title,
@@ -100,6 +103,7 @@ def contact_record(contact: Contact) -> dict[str, Any]:
         "notes": contact.notes,
         "external_id": contact.external_id,
         "custom_fields": contact.custom_fields or {},
+        "photo": contact.photo_src,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
     }
@@ -143,6 +147,7 @@ def order_record(order: Any) -> dict[str, Any]:
 
 
 # -- formats ------------------------------------------------------------------------------------
+
 
 def lines_summary(lines: list[dict[str, Any]]) -> str:
     return LIST_SEPARATOR.join(
@@ -225,7 +230,8 @@ def vcard(record: dict[str, Any]) -> str:
     ]
     props += [f"EMAIL;PREF=1:{vcard_text(record['email'])}"] if record["email"] else []
     props += [f"EMAIL:{vcard_text(e)}" for e in record["other_emails"]]
-    props += [f"TEL;VALUE=uri;PREF=1:tel:{record['phone']}"] if record["phone"] else []
+    extension = f";ext={record['phone_extension']}" if record.get("phone_extension") else ""
+    props += [f"TEL;VALUE=uri;PREF=1:tel:{record['phone']}{extension}"] if record["phone"] else []
     props += [f"TEL;VALUE=uri:tel:{p}" for p in record["other_phones"]]
     props += _vcard_optional(record)
     props.append(f"REV:{record['updated_at']:%Y%m%dT%H%M%SZ}")
@@ -244,10 +250,14 @@ def _vcard_optional(record: dict[str, Any]) -> list[str]:
         props.append("ADR:;;" + ";".join(vcard_text(part) for part in address))
     if record["birthday"]:
         props.append(f"BDAY:{record['birthday']:%Y%m%d}")
+    elif re.fullmatch(r"\d\d-\d\d", str((record.get("custom_fields") or {}).get("birthday", ""))):
+        props.append(f"BDAY:--{record['custom_fields']['birthday'].replace('-', '')}")  # no year known
     if record["tags"]:
         props.append("CATEGORIES:" + ",".join(vcard_text(t) for t in record["tags"]))
     if record["notes"]:
         props.append(f"NOTE:{vcard_text(record['notes'])}")
+    if record.get("photo"):  # a data: URI or a URL, as vCard 4.0 writes both
+        props.append(f"PHOTO:{record['photo']}")
     return props
 
 
