@@ -486,6 +486,7 @@ HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash: spreads consecutive
 HASH_RANGE = 2**32
 
 
+@_reusable(once=True)
 def basket_sample(end: date, since: date, fraction: float) -> pd.DataFrame:
     """Distinct (``order_id``, ``item``) of paid orders between ``since`` and ``end`` — the
     baskets of the association rules — for a fixed pseudo-random ``fraction`` of the orders

@@ -196,7 +196,17 @@ def step_summary(run: Refresh) -> str:
     frame = customer_table(summary, aggregates)
     run.customers = frame
     run.purchases = queries.product_pairs(*_product_pairs_days(run.today))
+    if not run.purchases.empty:  # the basket step's sample, read while the next models fit
+        queries.prefetch(queries.basket_sample, *_basket_sample_args(run))
     return _("%(n)d customers") % {"n": len(frame)}
+
+
+def _basket_sample_args(run: Refresh) -> tuple[date, date, float]:
+    """The association rules need whole baskets, the rest only (customer, product) pairs: the
+    baskets of a fixed sample of orders (docs/analytics.md, "Samples") estimate supports
+    closely enough."""
+    fraction = BASKET_SAMPLE_LINES / max(int(run.purchases["orders"].sum()), 1)
+    return run.today, run.today - timedelta(days=BASKET_HISTORY_DAYS), fraction
 
 
 def step_clv(run: Refresh) -> str:
@@ -534,10 +544,7 @@ def step_basket(run: Refresh) -> str:
     began, purchases = time.perf_counter(), run.purchases
     if purchases.empty:
         return _("no order lines yet")
-    # The rules need whole baskets, the rest only (customer, product) pairs: the baskets of a
-    # fixed sample of orders (docs/analytics.md, "Samples") estimate supports closely enough.
-    fraction = BASKET_SAMPLE_LINES / max(int(purchases["orders"].sum()), 1)
-    baskets = queries.basket_sample(run.today, run.today - timedelta(days=BASKET_HISTORY_DAYS), fraction)
+    baskets = queries.basket_sample(*_basket_sample_args(run))
     rules = association_rules(baskets, min_support=_min_support(baskets), min_confidence=0.1, max_len=2)
     rules = rules.sort_values(["lift", "support"], ascending=False).head(50)
     split = basket_split(run.today)

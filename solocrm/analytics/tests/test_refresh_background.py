@@ -46,7 +46,7 @@ def test_the_background_queries_give_the_scores_of_a_refresh_without_them(monkey
     monkeypatch.setattr(queries, "_on_own_connection", recording)
     services.refresh(today=END)
     with_background = _scores()
-    assert set(ran_on) == {"product_pairs", "contact_attributes"}
+    assert set(ran_on) == {"product_pairs", "contact_attributes", "basket_sample"}
     assert all(name.startswith("analytics-query") for name in ran_on.values())
 
     monkeypatch.setattr(queries, "prefetch", lambda *args: None)
