@@ -1,0 +1,141 @@
+"""Files built to hurt the server: a workbook declaring billions of cells, zip bombs, control
+bytes, formulas. Each is refused (or its rows warned about) quickly, with a clear message."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from solocrm.contacts.importing import ImportFileError, run_import
+from solocrm.contacts.importing.readers import open_table
+from solocrm.contacts.models import Contact
+
+SHEET = "xl/worksheets/sheet1.xml"
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def workbook_with_sheet(path: Path, sheet_xml: bytes | None = None, *, chunks=None) -> Path:
+    """A real openpyxl workbook whose first sheet's XML is replaced by ``sheet_xml`` (or by the
+    byte ``chunks`` streamed into the archive, for parts too big to hold in memory)."""
+    book = openpyxl.Workbook()
+    book.active.append(["Name", "Email"])
+    template = io.BytesIO()
+    book.save(template)
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != SHEET:
+                target.writestr(info, source.read(info))
+            elif chunks is None:
+                target.writestr(SHEET, sheet_xml)
+            else:
+                with target.open(SHEET, "w", force_zip64=True) as part:
+                    for chunk in chunks:
+                        part.write(chunk)
+    return path
+
+
+def rows_xml(rows: str, dimension: str = "") -> bytes:
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return f'<?xml version="1.0"?><worksheet {MAIN}>{dim}<sheetData>{rows}</sheetData></worksheet>'.encode()
+
+
+def inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+HEADER = f'<row r="1">{inline("A1", "Name")}{inline("B1", "Email")}</row>'
+ADA = f'<row r="2">{inline("A2", "Ada Lovelace")}{inline("B2", "ada@example.com")}</row>'
+
+
+def refused_in_a_child(path: Path) -> dict:
+    """Open ``path`` in a fresh Python process and report the error and the peak memory growth,
+    so that what this test process allocated does not count."""
+    script = """
+import json, resource, sys, django
+django.setup()
+from solocrm.contacts.importing.readers import open_table
+from solocrm.contacts.importing.report import ImportFileError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open_table(sys.argv[1]) as table:
+        for _ in table.rows():
+            pass
+    error = None
+except ImportFileError as e:
+    error = str(e)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"error": error, "grown_mb": grown / 1024}))
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "solocrm.settings"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return {**json.loads(done.stdout), "seconds": time.monotonic() - started}
+
+
+def test_a_sheet_declaring_every_cell_of_excel_is_refused_at_once(tmp_path):
+    # 16,384 columns × 1,048,576 rows declared, and a cell in the very last one
+    corner = f'<row r="1048576">{inline("XFD1048576", "x")}</row>'
+    path = workbook_with_sheet(tmp_path / "huge.xlsx", rows_xml(HEADER + ADA + corner, "A1:XFD1048576"))
+    assert path.stat().st_size < 10_000
+    outcome = refused_in_a_child(path)
+    assert "SOLOCRM_XLSX_MAX_CELLS" in outcome["error"]
+    assert "17,179,869,184" in outcome["error"]
+    assert outcome["grown_mb"] < 300
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    # one inline cell of 300 MB, stored in a few hundred kB: openpyxl would hold it all in memory
+    block = b"A" * (1 << 20)
+    start = rows_xml(HEADER)[: -len(b"</sheetData></worksheet>")]
+    chunks = [start, b'<row r="2"><c r="A2" t="inlineStr"><is><t>']
+    chunks += [block] * 300 + [b"</t></is></c></row></sheetData></worksheet>"]
+    path = workbook_with_sheet(tmp_path / "bomb.xlsx", chunks=chunks)
+    assert path.stat().st_size < 1_000_000
+    outcome = refused_in_a_child(path)
+    assert "zip bomb" in outcome["error"] and SHEET in outcome["error"]
+    assert outcome["grown_mb"] < 300
+
+
+def test_the_uncompressed_size_limit_names_its_setting(tmp_path, settings):
+    settings.SOLOCRM_XLSX_MAX_UNCOMPRESSED_BYTES = 1000
+    path = workbook_with_sheet(tmp_path / "big.xlsx", rows_xml(HEADER + ADA, "A1:B2"))
+    with pytest.raises(ImportFileError, match="SOLOCRM_XLSX_MAX_UNCOMPRESSED_MB"):
+        open_table(path)
+
+
+@pytest.mark.django_db
+def test_cells_are_counted_as_read_when_the_sheet_declares_no_dimension(tmp_path, settings):
+    settings.SOLOCRM_XLSX_MAX_CELLS = 1000
+    # every row reaches column XFD: 16,384 cells each once padded
+    wide = "".join(f'<row r="{n}">{inline(f"A{n}", "x")}{inline(f"XFD{n}", "y")}</row>' for n in range(2, 5))
+    path = workbook_with_sheet(tmp_path / "wide.xlsx", rows_xml(HEADER + wide))
+    with pytest.raises(ImportFileError, match=r"more than 1,000 cells.*SOLOCRM_XLSX_MAX_CELLS"):
+        run_import("contacts", path)
+
+
+@pytest.mark.django_db
+def test_a_wrong_small_dimension_loses_no_cells(tmp_path):
+    # declared A1:A1, yet the data reaches column B and row 3: nothing may be cut off
+    carol = f'<row r="3">{inline("A3", "Carol Shaw")}{inline("B3", "carol@example.com")}</row>'
+    path = workbook_with_sheet(tmp_path / "small.xlsx", rows_xml(HEADER + ADA + carol, "A1:A1"))
+    report = run_import("contacts", path)
+    assert report.created == 2
+    assert set(Contact.objects.values_list("email", flat=True)) == {"ada@example.com", "carol@example.com"}
+
+
+@pytest.mark.django_db
+def test_reading_time_is_limited(tmp_path, settings):
+    settings.SOLOCRM_XLSX_MAX_SECONDS = 0
+    path = workbook_with_sheet(tmp_path / "slow.xlsx", rows_xml(HEADER + ADA, "A1:B2"))
+    with pytest.raises(ImportFileError, match="SOLOCRM_XLSX_MAX_SECONDS"):
+        run_import("contacts", path)
