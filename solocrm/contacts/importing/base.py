@@ -200,7 +200,15 @@ class Kind:
         raise NotImplementedError
 
     def finish(self) -> None:
-        """Called once after the last batch (inside the run's transaction for a dry run)."""
+        """Called once after the last batch (in a transaction of its own, rolled back in a dry run)."""
+
+    # Caches of database ids the kind keeps between batches (tag, company, product ids by name).
+    id_caches: tuple[str, ...] = ()
+
+    def rolled_back(self) -> None:
+        """A dry run rolled the last batch back: forget the ids of the rows it had created."""
+        for name in self.id_caches:
+            getattr(self, name).clear()
 
 
 class RawInserter:

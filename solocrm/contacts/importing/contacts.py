@@ -424,6 +424,7 @@ NEW_CONTACT: dict[str, Any] = {
 
 class ContactsKind(Kind):
     name = "contacts"
+    id_caches = ("tag_ids", "company_ids")
     required = ("full_name", "first_name", "last_name", "email", "phone", "other_emails", "other_phones")
 
     def __init__(self, ctx: Context) -> None:

@@ -1,6 +1,9 @@
 """The import pipeline: open → map → parse row by row → write in batches, each in its own
-transaction → audit → report. A dry run does all of it inside one transaction that is rolled
-back, so its counts are exactly those a real run would give."""
+transaction → audit → report. A dry run writes each batch the same way and rolls that batch back:
+it never holds the database's write lock longer than one batch (SQLite has one lock for the
+whole file, so a run-long transaction made every other writer fail with "database is locked").
+Each batch is therefore checked against the database as it was before the run; a row repeating
+a contact that only an earlier batch of the same file created counts as created, not merged."""
 
 from __future__ import annotations
 
@@ -82,10 +85,9 @@ def run_import(
         importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor)
         total = table.total_hint() if progress else None
         try:
-            with _outer(dry_run):
-                _write_batches(importer, table, progress, total)
-                if not dry_run:
-                    _audit(report, actor, source_name)
+            _write_batches(importer, table, progress, total, dry_run)
+            if not dry_run:
+                _audit(report, actor, source_name)
         finally:
             report.rejected_path = importer.ctx.rejects.close()
     if progress:
@@ -94,35 +96,39 @@ def run_import(
 
 
 @contextlib.contextmanager
-def _outer(dry_run: bool) -> Iterator[None]:
-    if not dry_run:
-        yield
-        return
+def _batch_transaction(dry_run: bool) -> Iterator[None]:
+    """One batch's transaction; a dry run rolls it back at once, releasing the write lock."""
     with transaction.atomic():
         yield
-        transaction.set_rollback(True)
+        if dry_run:
+            transaction.set_rollback(True)
 
 
-def _write_batches(importer: Kind, table: Table, progress: Progress | None, total: int | None) -> None:
+def _write_batches(
+    importer: Kind, table: Table, progress: Progress | None, total: int | None, dry_run: bool = False
+) -> None:
     items = importer.items(table.rows())
     while batch := list(islice(items, BATCH_SIZE)):
-        _write_batch(importer, batch)
+        _write_batch(importer, batch, dry_run)
         if progress:
             progress(importer.ctx.report.rows, total)
-    with transaction.atomic():
+    with _batch_transaction(dry_run):
         importer.finish()
 
 
-def _write_batch(importer: Kind, batch: list[Item]) -> None:
-    """One batch, all or nothing: the counts are only kept when the transaction commits."""
+def _write_batch(importer: Kind, batch: list[Item], dry_run: bool = False) -> None:
+    """One batch, all or nothing: the counts are only kept when the transaction commits (or, in
+    a dry run, when it got as far as its rollback)."""
     report = importer.ctx.report
     before = (report.created, report.updated, report.unchanged, report.merged)
     try:
-        with transaction.atomic():
+        with _batch_transaction(dry_run):
             importer.write(batch)
     except Exception:
         report.created, report.updated, report.unchanged, report.merged = before
         raise
+    if dry_run:
+        importer.rolled_back()
 
 
 def _audit(report: ImportReport, actor: Any, source_name: str) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -139,3 +140,62 @@ def test_reading_time_is_limited(tmp_path, settings):
     path = workbook_with_sheet(tmp_path / "slow.xlsx", rows_xml(HEADER + ADA, "A1:B2"))
     with pytest.raises(ImportFileError, match="SOLOCRM_XLSX_MAX_SECONDS"):
         run_import("contacts", path)
+
+
+# --- a dry run and everyone else -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_reads_and_writes_while_a_dry_run_is_between_batches(tmp_path, monkeypatch, owner_client):
+    """The dry run pauses after each batch until the API has answered a read and a write; if the
+    run held the write lock across batches, the write would wait it out and fail ("database is
+    locked") on SQLite."""
+    from django.db import connection
+
+    from solocrm.contacts.importing import runner
+
+    monkeypatch.setattr(runner, "BATCH_SIZE", 50)
+    path = tmp_path / "people.csv"
+    rows = "".join(f"Person {i},p{i}@example.com,Firm {i % 7},vip\n" for i in range(300))
+    again = "Person 0,p0@example.com,,\n"  # in the first batch: merged, as in a real run
+    path.write_text("Name,Email,Company,Tags\n" + again + rows, encoding="utf-8")
+    paused, go_on = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def between_batches(done: int, total: int | None) -> None:
+        paused.set()
+        if not go_on.wait(60):
+            raise TimeoutError("the API never answered")
+        go_on.clear()
+
+    def dry_run() -> None:
+        try:
+            outcome["report"] = run_import("contacts", path, dry_run=True, progress=between_batches)
+        except Exception as error:  # handed to the test thread
+            outcome["error"] = error
+        finally:
+            paused.set()
+            connection.close()
+
+    worker = threading.Thread(target=dry_run)
+    worker.start()
+    answered = 0
+    while worker.is_alive() and paused.wait(60):
+        paused.clear()
+        if not worker.is_alive():
+            break
+        assert owner_client.get("/api/v1/contacts").status_code == 200
+        created = owner_client.post(
+            "/api/v1/contacts", {"first_name": f"Api {answered}"}, content_type="application/json"
+        )
+        assert created.status_code == 201, created.content
+        answered += 1
+        go_on.set()
+    worker.join(60)
+    assert "error" not in outcome, outcome.get("error")
+    report = outcome["report"]
+    assert answered >= 6  # after each of the six batches (and the final call)
+    assert (report.created, report.merged, report.rejected) == (300, 1, 0)
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == sorted(
+        f"Api {n}" for n in range(answered)
+    )
