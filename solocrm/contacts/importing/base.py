@@ -19,17 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from solocrm.lib.ids import uuid7_hex_batch
+from solocrm.lib.spreadsheet import csv_cell
 
 from .mapping import Plan
 from .report import ImportReport, RowError
 
 MAX_REPORTED_ERRORS = 1000
+# C0 control characters but tab, line feed and carriage return, and DEL
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IN_CHUNK = 900  # values per IN (…) on SQLite: below the 999 host parameters of old builds
 
 
 class RejectFile:
     """rejected-<timestamp>-<name>.csv next to the uploads: the original cells plus line and
-    reason, so the owner can fix the rows and import that file again. Created on first use."""
+    reason, so the owner can fix the rows and import that file again. Created on first use. A cell
+    a spreadsheet would run as a formula gets an apostrophe in front, as in every CSV we write."""
 
     def __init__(self, headers: list[str], source_name: str) -> None:
         self.headers = headers
@@ -50,10 +54,11 @@ class RejectFile:
             # utf-8-sig: Excel opens it with the right encoding on double click
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
-            self._writer.writerow([*self.headers, _("line"), _("reason")])
+            self._writer.writerow([csv_cell(h) for h in (*self.headers, _("line"), _("reason"))])
         width = len(self.headers)
         padded = (list(cells) + [""] * width)[:width] if len(cells) <= width else list(cells)
-        self._writer.writerow([*padded, line, reason])
+        # the file is opened in a spreadsheet: a rejected "=cmd|…" must not run there
+        self._writer.writerow([csv_cell(cell) for cell in (*padded, line, reason)])
 
     def close(self) -> str | None:
         if self._file is None:
@@ -125,6 +130,11 @@ class Context:
                 report.errors.append(RowError(line, column, reason))
         self.rejects.write(line, cells, "; ".join(f"{c}: {r}" if c else r for c, r in errors))
 
+    def warn(self, line: int, column: str, reason: str) -> None:
+        """A problem the row was imported despite: listed with the errors, the row is kept."""
+        if len(self.report.errors) < MAX_REPORTED_ERRORS:
+            self.report.errors.append(RowError(line, column, reason))
+
     @property
     def author(self):
         return self.actor if getattr(self.actor, "is_authenticated", False) else None
@@ -190,11 +200,28 @@ class Kind:
             if isinstance(row, str):
                 ctx.reject(line, [], [("", row)])
                 continue
+            if _CONTROL.search("".join(row)):
+                row = self._without_control_characters(line, row)
             record, errors = self.parse(row)
             if errors:
                 ctx.reject(line, row, errors)
             else:
                 yield Item(line, row, record)
+
+    def _without_control_characters(self, line: int, row: list[str]) -> list[str]:
+        """NUL and other control bytes are removed, with a warning per cell: PostgreSQL cannot
+        store a NUL in text, and none of them belongs in a name, an address or a note."""
+        cleaned = list(row)
+        for index, cell in enumerate(row):
+            cleaned[index], removed = _CONTROL.subn("", cell)
+            if removed:
+                column = self.cells.headers[index] if index < self.cells.width else ""
+                self.ctx.warn(
+                    line,
+                    column,
+                    _("%(count)d control characters (such as NUL bytes) were removed") % {"count": removed},
+                )
+        return cleaned
 
     def write(self, batch: list[Item]) -> None:
         raise NotImplementedError

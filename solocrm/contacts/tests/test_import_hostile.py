@@ -1,6 +1,7 @@
 """Files built to hurt the server: a workbook declaring billions of cells, zip bombs, control
 bytes, formulas. Each is refused (or its rows warned about) quickly, with a clear message."""
 
+import csv
 import io
 import json
 import os
@@ -199,3 +200,47 @@ def test_the_api_reads_and_writes_while_a_dry_run_is_between_batches(tmp_path, m
     assert sorted(Contact.objects.values_list("first_name", flat=True)) == sorted(
         f"Api {n}" for n in range(answered)
     )
+
+
+# --- control bytes and formulas ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_deep_in_the_file_is_a_warning_on_its_row(tmp_path):
+    # past the 256 kB the sniffer samples, where it used to reach PostgreSQL and break the batch
+    filler = "".join(f"Person {i},p{i}@example.com\n" for i in range(12_000))
+    assert len(filler) > 256 * 1024
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        "Name,Email\n" + filler + "Nul\x00 Person,nul@exa\x00mple.com\nBell\x07,bell@example.com\n"
+    )
+    report = run_import("contacts", path)
+    assert (report.created, report.rejected) == (12_002, 0)
+    nul_line = 12_002
+    assert [(e.line, e.column) for e in report.errors] == [
+        (nul_line, "Name"),
+        (nul_line, "Email"),
+        (nul_line + 1, "Name"),
+    ]
+    assert "control characters" in report.errors[0].reason
+    assert Contact.objects.filter(email="nul@example.com", first_name="Nul", last_name="Person").exists()
+    assert Contact.objects.filter(email="bell@example.com", first_name="Bell").exists()
+
+
+@pytest.mark.django_db
+def test_the_rejected_rows_file_defuses_formulas(tmp_path):
+    path = tmp_path / "evil.csv"
+    path.write_text(
+        'Name,Email,=HYPERLINK("http://x")\n'
+        "=cmd|' /C calc'!A0,not-an-email,@SUM(1)\n"
+        "+cmd|' /C calc'!A0,also-bad,-2+3\n",
+        encoding="utf-8",
+    )
+    report = run_import("contacts", path)
+    assert report.rejected == 2
+    text = Path(report.rejected_path).read_text(encoding="utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0][2] == '\'=HYPERLINK("http://x")'
+    assert lines[1][:3] == ["'=cmd|' /C calc'!A0", "not-an-email", "'@SUM(1)"]
+    assert lines[2][:3] == ["'+cmd|' /C calc'!A0", "also-bad", "'-2+3"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
