@@ -13,12 +13,19 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q
+from django.db.models.functions import Concat
+from django.db.models.lookups import IContains
 from pydantic import Field
 
-from solocrm.lib.filters import ListFilter, date_range, every_word
+from solocrm.lib.filters import ListFilter, date_range, every_word, words
+from solocrm.lib.normalize import case_variants, phone_search
 
 from .choices import Channel, InteractionKind, LifecycleStage
+
+MAX_WORDS = 5  # more words only slow the query down
 
 CONTACT_ORDERINGS = {
     "name": ("last_name", "first_name", "id"),
@@ -45,14 +52,7 @@ class ContactFilter(ListFilter):
     ordering: Literal["name", "-name", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        return every_word(
-            value,
-            "first_name__icontains",
-            "last_name__icontains",
-            "email__icontains",
-            "phone__contains",
-            "company__name__icontains",
-        )
+        return contact_search(value or "")
 
     def filter_stage(self, value: str | None) -> Q:
         return Q(lifecycle_stage=value) if value else Q()
@@ -82,6 +82,48 @@ class ContactFilter(ListFilter):
 
     def needs_distinct(self) -> bool:
         return bool(self.tag)
+
+
+# What each word of a contact search is looked for in ("Ada", "acme", "gmail", "zhang").
+WORD_LOOKUPS = (
+    "first_name__icontains",
+    "last_name__icontains",
+    "email__icontains",
+    "other_emails__icontains",
+    "phone__contains",
+    "company__name__icontains",
+)
+
+
+def contact_search(text: str) -> Q:
+    """Every word of ``text`` must match: a name, e-mail (or part of one), phone number typed in
+    any format, or company. One condition per word over the contact row and its company, so the
+    search stays one pass over the table however it is typed."""
+    numbers, others = phone_search(text, settings.SOLOCRM_PHONE_REGION)
+    q = Q()
+    for typed, texts in numbers[:MAX_WORDS]:
+        any_number = Q()
+        for found in texts:
+            any_number |= Q(phone__contains=found) | Q(other_phones__icontains=found)
+        # a single word of digits may also be part of an e-mail ("p12345@…")
+        q &= (any_number | _word(typed)) if " " not in typed else any_number
+    for word in words(" ".join(others), MAX_WORDS):
+        q &= _word(word)
+    return q
+
+
+def _word(word: str) -> Q:
+    if word.isascii():
+        return every_word(word, *WORD_LOOKUPS)
+    # SQLite's LIKE ignores case for ASCII letters only: look for the usual casings of the word.
+    variants = case_variants(word) if connection.vendor == "sqlite" else [word]
+    found = Q()
+    for variant in variants:
+        found |= every_word(variant, *WORD_LOOKUPS)
+        # a name written without a space ("张伟", "山田太郎", "김민수"): family name first or last
+        for pair in (("last_name", "first_name"), ("first_name", "last_name")):
+            found |= Q(IContains(Concat(*pair), variant))
+    return found
 
 
 class CompanyFilter(ListFilter):

@@ -155,11 +155,8 @@ INSERTED = (
 
 
 def _name(value: str) -> str:
-    # Fast path: a plain ASCII word in mixed case is exactly what normalize_name returns.
-    if value.isalpha() and value.isascii() and not (value.isupper() or value.islower()):
-        name = value
-    else:
-        name = normalize_name(value)
+    # Fast path: a plain ASCII word is exactly what normalize_name returns (it keeps the case).
+    name = value if value.isalpha() and value.isascii() else normalize_name(value)
     if len(name) > 100:
         raise ValueError(_("longer than %(limit)d characters") % {"limit": 100})
     return name
