@@ -144,7 +144,6 @@ def order_record(order: Any) -> dict[str, Any]:
 
 # -- formats ------------------------------------------------------------------------------------
 
-
 def lines_summary(lines: list[dict[str, Any]]) -> str:
     return LIST_SEPARATOR.join(
         f"{line['quantity']} × {line['name']} @ {line['unit_price']}" for line in lines
