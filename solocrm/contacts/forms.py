@@ -275,6 +275,15 @@ class ImportUploadForm(forms.Form):
             "CSV, Excel (.xlsx) or vCard; exports of Google Contacts, Outlook, Shopify or Stripe work."
         ),
     )
+    stage = forms.ChoiceField(
+        label=_("Lifecycle stage of new contacts"),
+        choices=LifecycleStage.choices,
+        initial=LifecycleStage.PROSPECT,
+        help_text=_(
+            "For contacts whose row has no stage column. Choose “Lead” only for people who just "
+            "wrote in: the Today page lists new leads as waiting for a reply."
+        ),
+    )
     dry_run = forms.BooleanField(
         label=_("Dry run: check the file and show the report, but change nothing"), required=False
     )
@@ -306,6 +315,7 @@ class ImportUploadForm(forms.Form):
             original_name=Path(upload.name).name[:255],
             stored_path=str(path),
             dry_run=self.cleaned_data["dry_run"],
+            stage=self.cleaned_data["stage"],
             created_by=actor if actor.is_authenticated else None,
         )
 

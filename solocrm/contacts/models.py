@@ -213,6 +213,13 @@ class ImportJob(PublicModel):
     )
     dry_run = models.BooleanField(_("dry run"), default=False)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    stage = models.CharField(
+        _("lifecycle stage of new contacts"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+        help_text=_("For rows without a stage column; leads are people who just wrote in."),
+    )
     rows_done = models.PositiveIntegerField(default=0)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)

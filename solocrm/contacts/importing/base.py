@@ -18,6 +18,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from solocrm.contacts.choices import LifecycleStage
 from solocrm.lib.ids import uuid7_hex_batch
 from solocrm.lib.spreadsheet import csv_cell
 
@@ -118,6 +119,9 @@ class Context:
     source_name: str
     actor: Any = None
     check_decoding: bool = False
+    # the lifecycle stage of new contacts whose row names none (imported people are not leads
+    # who just wrote in: as leads they would all wait for a reply on Today)
+    stage: str = LifecycleStage.PROSPECT
     region: str = field(default_factory=lambda: settings.SOLOCRM_PHONE_REGION)
     currency: str = field(default_factory=lambda: settings.SOLOCRM_CURRENCY)
     now: datetime = field(default_factory=timezone.now)

@@ -60,6 +60,7 @@ def run_job(job: ImportJob, progress: Progress | None = None) -> ImportJob:
             actor=job.created_by,
             progress=_progress_writer(job, progress),
             source_name=job.original_name,
+            stage=job.stage,
         )
     except (JobCancelled, JobTimedOut) as stop:
         _fail(job, str(stop))

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from solocrm.contacts.choices import LifecycleStage
 from solocrm.users.models import AuditLog
 
 from .base import Context, Item, Kind, RejectFile
@@ -64,8 +65,21 @@ def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: Impo
         source_name=options["source_name"],
         actor=options.get("actor"),
         check_decoding=(table.encoding or "utf-8") not in ("utf-8", "utf-8-sig", "cp1252"),
+        stage=_stage(options.get("stage")),
     )
     return cls(ctx)
+
+
+def _stage(stage: str | None) -> str:
+    """The default lifecycle stage chosen for an import, checked (the CLI and API pass text)."""
+    if not stage:
+        return LifecycleStage.PROSPECT
+    if stage not in LifecycleStage.values:
+        raise ImportFileError(
+            _("Unknown lifecycle stage “%(stage)s”; use one of %(stages)s.")
+            % {"stage": stage, "stages": ", ".join(LifecycleStage.values)}
+        )
+    return stage
 
 
 def run_import(
@@ -77,12 +91,15 @@ def run_import(
     actor: Any = None,
     progress: Progress | None = None,
     source_name: str | None = None,
+    stage: str | None = None,
 ) -> ImportReport:
+    """Import ``path``; ``stage`` is the lifecycle stage of new contacts whose row names none
+    (default "prospect")."""
     path = Path(path)
     source_name = source_name or path.name
     with open_table(path) as table:
         report = ImportReport(kind=kind, format=table.format, dry_run=dry_run)
-        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor)
+        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor, stage=stage)
         total = table.total_hint() if progress else None
         try:
             _write_batches(importer, table, progress, total, dry_run)

@@ -1,5 +1,5 @@
 """solocrm import contacts|companies|orders|interactions FILE [--dry-run] [--json]
-[--mapping HEADER=FIELD ...] [--source NAME]
+[--mapping HEADER=FIELD ...] [--source NAME] [--stage STAGE]
 
 Exit code 0 when the run completed (even with rejected rows), 1 when the file cannot be read."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from solocrm.contacts.choices import ImportKind
+from solocrm.contacts.choices import ImportKind, LifecycleStage
 from solocrm.contacts.importing import ImportFileError, ImportReport, run_import
 
 SHOWN_ERRORS = 20
@@ -49,6 +49,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", help=_("Name used for this import in the timeline and the audit log.")
         )
+        parser.add_argument(
+            "--stage",
+            choices=LifecycleStage.values,
+            default=LifecycleStage.PROSPECT.value,
+            help=_(
+                "Lifecycle stage of new contacts whose row has no stage column (default: prospect; "
+                "“lead” puts them on Today as waiting for a reply)."
+            ),
+        )
 
     def handle(self, *args, kind: str, file: Path, **options) -> None:
         mapping = dict(mapping_pair(pair) for pair in options["mapping"])
@@ -73,6 +82,7 @@ class Command(BaseCommand):
             mapping=mapping or None,
             progress=progress,
             source_name=options["source"],
+            stage=options["stage"],
         )
 
     def _run_with_progress(self, kind: str, file: Path, mapping: dict, options: dict) -> ImportReport:
