@@ -17,6 +17,7 @@ from django.db import connections, models, router
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from solocrm.contacts.choices import LifecycleStage
 from solocrm.lib.ids import uuid7_hex_batch
@@ -223,7 +224,12 @@ class Kind:
                 self.ctx.warn(
                     line,
                     column,
-                    _("%(count)d control characters (such as NUL bytes) were removed") % {"count": removed},
+                    ngettext(
+                        "%(count)d control character (such as a NUL byte) was removed",
+                        "%(count)d control characters (such as NUL bytes) were removed",
+                        removed,
+                    )
+                    % {"count": removed},
                 )
         return cleaned
 
