@@ -279,6 +279,7 @@ class ImportUploadForm(forms.Form):
         label=_("Lifecycle stage of new contacts"),
         choices=LifecycleStage.choices,
         initial=LifecycleStage.PROSPECT,
+        required=False,  # a form posted without it (a script, an old page) gets the default
         help_text=_(
             "For contacts whose row has no stage column. Choose “Lead” only for people who just "
             "wrote in: the Today page lists new leads as waiting for a reply."
@@ -315,7 +316,7 @@ class ImportUploadForm(forms.Form):
             original_name=Path(upload.name).name[:255],
             stored_path=str(path),
             dry_run=self.cleaned_data["dry_run"],
-            stage=self.cleaned_data["stage"],
+            stage=self.cleaned_data["stage"] or LifecycleStage.PROSPECT,
             created_by=actor if actor.is_authenticated else None,
         )
 

@@ -112,7 +112,9 @@ def _check_xlsx(path: Path) -> None:
 # A real sheet compresses 5-20 times; a zip bomb about 1,000 times. The declared sizes can be
 # trusted: zipfile stops at the declared size and fails the CRC check of a member that lies.
 MAX_EXPANSION = 100
-EXPANSION_CHECKED_FROM = 1024 * 1024  # tiny parts (styles, rels) may compress very well
+# Below this a part is harmless however well it packs (a sheet of identical rows may pack 200
+# times); above it, a zip bomb in one cell would cost a few times its size in memory.
+EXPANSION_CHECKED_FROM = 8 * 1024 * 1024
 
 
 def _check_expansion(members: list[zipfile.ZipInfo]) -> None:

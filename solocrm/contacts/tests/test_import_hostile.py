@@ -222,7 +222,7 @@ def test_a_nul_byte_deep_in_the_file_is_a_warning_on_its_row(tmp_path):
         (nul_line, "Email"),
         (nul_line + 1, "Name"),
     ]
-    assert "control characters" in report.errors[0].reason
+    assert "control character" in report.errors[0].reason
     assert Contact.objects.filter(email="nul@example.com", first_name="Nul", last_name="Person").exists()
     assert Contact.objects.filter(email="bell@example.com", first_name="Bell").exists()
 
