@@ -13,7 +13,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from solocrm.contacts.choices import LifecycleStage
@@ -141,6 +141,16 @@ def _write_batch(importer: Kind, batch: list[Item], dry_run: bool = False) -> No
     try:
         with _batch_transaction(dry_run):
             importer.write(batch)
+    except DatabaseError as error:
+        report.created, report.updated, report.unchanged, report.merged = before
+        # the database refused a value no check caught: say where, so the owner can look
+        raise ImportFileError(
+            _(
+                "The rows at lines %(first)d–%(last)d could not be stored (%(error)s); the import "
+                "stopped there and kept only the batches of rows before line %(first)d."
+            )
+            % {"first": batch[0].line, "last": batch[-1].line, "error": str(error).strip()[:300]}
+        ) from error
     except Exception:
         report.created, report.updated, report.unchanged, report.merged = before
         raise

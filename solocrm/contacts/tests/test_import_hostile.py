@@ -244,3 +244,28 @@ def test_the_rejected_rows_file_defuses_formulas(tmp_path):
     assert lines[1][:3] == ["'=cmd|' /C calc'!A0", "not-an-email", "'@SUM(1)"]
     assert lines[2][:3] == ["'+cmd|' /C calc'!A0", "also-bad", "'-2+3"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
+
+
+@pytest.mark.django_db
+def test_a_value_the_database_refuses_stops_the_import_with_its_lines(tmp_path, monkeypatch):
+    from django.db import DataError
+
+    from solocrm.contacts.importing import runner
+    from solocrm.contacts.importing.contacts import ContactsKind
+
+    monkeypatch.setattr(runner, "BATCH_SIZE", 3)
+    real_write = ContactsKind.write
+
+    def refusing_write(self, batch):
+        real_write(self, batch)
+        if any(item.record["emails"] == ["p4@example.com"] for item in batch):
+            raise DataError("value too long for type character varying(20)")
+
+    monkeypatch.setattr(ContactsKind, "write", refusing_write)
+    path = tmp_path / "people.csv"
+    path.write_text("Name,Email\n" + "".join(f"Person {i},p{i}@example.com\n" for i in range(8)))
+    with pytest.raises(
+        ImportFileError, match=r"lines 5–7 could not be stored \(value too long.*before line 5"
+    ):
+        run_import("contacts", path)
+    assert Contact.objects.count() == 3  # the first batch only
