@@ -199,7 +199,11 @@ def _phone_texts(typed: str, region: str | None) -> tuple[list[str], bool]:
 
 
 def case_variants(word: str) -> list[str]:
-    """``word`` as typed, lower-case, capitalised and upper-case: SQLite's LIKE ignores case only
-    for ASCII letters, so "иван" must also be looked for as "Иван"."""
-    variants = [word, word.lower(), word.capitalize(), word.upper()]
-    return list(dict.fromkeys(variants))
+    """``word`` as typed, lower-case, capitalised and upper-case, for SQLite's LIKE, which ignores
+    case for ASCII letters only: "иван" must also be looked for as "Иван", but "müller" need not
+    be looked for as "Müller" (only its ASCII "m" differs)."""
+    variants: dict[str, str] = {}
+    for variant in (word, word.lower(), word.capitalize(), word.upper()):
+        like_sees = "".join(c.lower() if c.isascii() else c for c in variant)
+        variants.setdefault(like_sees, variant)
+    return list(variants.values())

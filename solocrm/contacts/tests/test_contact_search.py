@@ -49,7 +49,8 @@ def people(db, settings):
         ("acme 07700 900097", {"ada@example.com"}),
         ("(415) 555-0100", {"grace@navy.example"}),  # a second number, typed the American way
         ("+1 415 555 0100", {"grace@navy.example"}),
-        ("hopper", {"grace@navy.example"}),  # a second e-mail address
+        ("hopper@cobol.example", {"grace@navy.example"}),  # a second e-mail address
+        ("hopper@", {"grace@navy.example"}),
         ("cobol.example", {"grace@navy.example"}),
         ("navy", {"grace@navy.example"}),
         ("12345", {"p12345@example.org"}),  # digits that are part of an e-mail
