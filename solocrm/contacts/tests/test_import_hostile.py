@@ -269,3 +269,17 @@ def test_a_value_the_database_refuses_stops_the_import_with_its_lines(tmp_path, 
     ):
         run_import("contacts", path)
     assert Contact.objects.count() == 3  # the first batch only
+
+
+def test_a_sheet_of_nested_xml_entities_is_refused(tmp_path):
+    # "billion laughs": 10 kB of XML whose entities expand to gigabytes; openpyxl refuses
+    # entity declarations when defusedxml is installed (a direct dependency for this reason)
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10)
+    )
+    xml = f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]><worksheet {MAIN}><sheetData>'
+    xml += f'<row r="1">{inline("A1", "Name")}</row><row r="2">{inline("A2", "&lol9;")}</row>'
+    path = workbook_with_sheet(tmp_path / "laughs.xlsx", (xml + "</sheetData></worksheet>").encode())
+    outcome = refused_in_a_child(path)
+    assert "damaged" in outcome["error"]
+    assert outcome["grown_mb"] < 300
