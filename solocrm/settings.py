@@ -147,6 +147,11 @@ MEDIA_ROOT = DATA_DIR / "files"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SOLOCRM_MAX_IMPORT_BYTES = int(env("SOLOCRM_MAX_IMPORT_MB", "200")) * 1024 * 1024
+# Limits that stop a crafted workbook (zip bomb, a sheet declaring billions of cells) from
+# taking the server's memory or time; docs/import-formats.md explains them.
+SOLOCRM_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("SOLOCRM_XLSX_MAX_UNCOMPRESSED_MB", "1000")) * 1024 * 1024
+SOLOCRM_XLSX_MAX_CELLS = int(env("SOLOCRM_XLSX_MAX_CELLS", "50000000"))
+SOLOCRM_XLSX_MAX_SECONDS = int(env("SOLOCRM_XLSX_MAX_SECONDS", "600"))
 SOLOCRM_IMPORT_DIR = DATA_DIR / "imports"
 # Background work (imports, the analytics refresh, digests, demo data) is a Job (solocrm.jobs)
 # sent through the Django task API: queued in the database and run by `solocrm worker` or the

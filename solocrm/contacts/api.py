@@ -386,6 +386,7 @@ class ImportOut(Schema):
     original_name: str
     status: str = Field(description="uploaded, running, done or failed")
     dry_run: bool
+    stage: str = Field(description="Lifecycle stage of new contacts whose row names none")
     rows_done: int
     rows_total: int | None
     progress: int = Field(description="Percent done, 0–100")
@@ -423,10 +424,13 @@ def create_import(
     file: File[UploadedFile],
     kind: Form[ImportKind],
     dry_run: Form[bool] = False,
+    stage: Form[LifecycleStage] = LifecycleStage.PROSPECT,
 ):
     """Upload a CSV, XLSX or vCard file and start importing it; poll GET /imports/{uuid}.
 
-    With ``dry_run`` nothing is written: the report says what would happen."""
+    With ``dry_run`` nothing is written: the report says what would happen. ``stage`` is the
+    lifecycle stage of new contacts whose row has none ("lead" only for people who just wrote
+    in: new leads wait for a reply on the Today page)."""
     # Imported here: the importer pulls in openpyxl and charset-normalizer, which only an upload needs.
     from solocrm.contacts.importing.jobs import start_job
 
@@ -439,6 +443,7 @@ def create_import(
         original_name=storable((file.name or "upload")[:255]),
         stored_path=str(path),
         dry_run=dry_run,
+        stage=stage,
         created_by=request.user,
     )
     AuditLog.record(request.user, "import.create", job, summary=job.original_name)

@@ -9,16 +9,23 @@ against the orderings the list offers, so an unknown one is an error rather than
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Literal
 from uuid import UUID
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from pydantic import Field
 
-from solocrm.lib.filters import ListFilter, date_range, every_word
+from solocrm.lib.filters import ListFilter, date_range, every_word, words
+from solocrm.lib.normalize import case_variants, phone_search
 
 from .choices import Channel, InteractionKind, LifecycleStage
+
+MAX_WORDS = 5  # more words only slow the query down
+MAX_NAME_CUT = 4  # a family name written without a space before the given name has 1-4 characters
 
 CONTACT_ORDERINGS = {
     "name": ("last_name", "first_name", "id"),
@@ -45,14 +52,7 @@ class ContactFilter(ListFilter):
     ordering: Literal["name", "-name", "created", "-created"] | None = None
 
     def filter_q(self, value: str | None) -> Q:
-        return every_word(
-            value,
-            "first_name__icontains",
-            "last_name__icontains",
-            "email__icontains",
-            "phone__contains",
-            "company__name__icontains",
-        )
+        return contact_search(value or "")
 
     def filter_stage(self, value: str | None) -> Q:
         return Q(lifecycle_stage=value) if value else Q()
@@ -82,6 +82,65 @@ class ContactFilter(ListFilter):
 
     def needs_distinct(self) -> bool:
         return bool(self.tag)
+
+
+def contact_search(text: str) -> Q:
+    """Every word of ``text`` must match: a name, e-mail (or part of one), phone number typed in
+    any format, or company. One condition per word over the contact row and its company, so the
+    search stays one pass over the table however it is typed."""
+    numbers, others = phone_search(text, settings.SOLOCRM_PHONE_REGION)
+    q = Q()
+    for typed, texts in numbers[:MAX_WORDS]:
+        any_number = Q()
+        for found in texts:
+            any_number |= Q(phone__contains=found) | Q(other_phones__icontains=found)
+        # a single word of digits may also be part of an e-mail address ("p12345@…")
+        q &= (any_number | Q(email__icontains=typed)) if " " not in typed else any_number
+    for word in words(" ".join(others), MAX_WORDS):
+        q &= _word(word)
+    return q
+
+
+def _word(word: str) -> Q:
+    """Where one word may be found. Each condition costs a scan of the column, so a word is only
+    looked for where it can be: phone numbers hold digits, e-mail addresses are stored in lower
+    case, and only a word in a script written without spaces can be a whole name."""
+    # SQLite's LIKE ignores case for ASCII letters only: look for the usual casings of the word.
+    sqlite_cased = connection.vendor == "sqlite" and not word.isascii()
+    found = Q()
+    for variant in case_variants(word) if sqlite_cased else [word]:
+        found |= (
+            Q(first_name__icontains=variant)
+            | Q(last_name__icontains=variant)
+            | Q(company__name__icontains=variant)
+        )
+        if _written_without_spaces(variant):
+            found |= _whole_name(variant)
+    lower = word.lower()
+    found |= Q(email__icontains=lower)
+    if "@" in word or "." in word:  # an address or a domain: the other e-mails too (a JSON scan)
+        found |= Q(other_emails__icontains=lower)
+    if any(c.isdigit() for c in word):
+        found |= Q(phone__contains=word)
+    return found
+
+
+def _whole_name(word: str) -> Q:
+    """ "张伟", "山田太郎", "김민수": a family name (stored whole) followed by the start of a given
+    name, or the other way round. Equality on one part is much cheaper per row than matching the
+    two parts joined."""
+    found = Q()
+    for cut in range(1, min(len(word), MAX_NAME_CUT + 1)):
+        head, tail = word[:cut], word[cut:]
+        found |= Q(last_name=head, first_name__startswith=tail) | Q(
+            first_name=head, last_name__startswith=tail
+        )
+    return found
+
+
+def _written_without_spaces(word: str) -> bool:
+    """True for a word of two or more characters with a wide (Chinese, Japanese, Korean) one."""
+    return len(word) > 1 and any(unicodedata.east_asian_width(c) in "WF" for c in word)
 
 
 class CompanyFilter(ListFilter):

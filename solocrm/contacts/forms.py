@@ -275,6 +275,16 @@ class ImportUploadForm(forms.Form):
             "CSV, Excel (.xlsx) or vCard; exports of Google Contacts, Outlook, Shopify or Stripe work."
         ),
     )
+    stage = forms.ChoiceField(
+        label=_("Lifecycle stage of new contacts"),
+        choices=LifecycleStage.choices,
+        initial=LifecycleStage.PROSPECT,
+        required=False,  # a form posted without it (a script, an old page) gets the default
+        help_text=_(
+            "For contacts whose row has no stage column. Choose “Lead” only for people who just "
+            "wrote in: the Today page lists new leads as waiting for a reply."
+        ),
+    )
     dry_run = forms.BooleanField(
         label=_("Dry run: check the file and show the report, but change nothing"), required=False
     )
@@ -348,6 +358,7 @@ class ImportUploadForm(forms.Form):
             dry_run=self.cleaned_data["dry_run"],
             region=self.cleaned_data["region"],
             encoding=self.cleaned_data["encoding"],
+            stage=self.cleaned_data["stage"] or LifecycleStage.PROSPECT,
             created_by=actor if actor.is_authenticated else None,
         )
 

@@ -243,6 +243,13 @@ class ImportJob(PublicModel):
     # and the text encoding chosen instead of the detected one ('' = detect).
     region = models.CharField(_("phone region"), max_length=2, blank=True)
     encoding = models.CharField(_("text encoding"), max_length=40, blank=True)
+    stage = models.CharField(
+        _("lifecycle stage of new contacts"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+        help_text=_("For rows without a stage column; leads are people who just wrote in."),
+    )
     rows_done = models.PositiveIntegerField(default=0)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)

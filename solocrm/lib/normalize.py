@@ -75,11 +75,9 @@ def normalize_phone(value: str | None, region: str | None = None) -> str:
 
 
 def normalize_name(value: str | None) -> str:
-    """Collapse white space and fix ALL-CAPS or all-lower-case Latin names ("ada LOVELACE")."""
-    value = _spaces.sub(" ", unicodedata.normalize("NFC", value or "")).strip()
-    if value and value.isascii() and (value.isupper() or value.islower()):
-        value = " ".join(part[:1].upper() + part[1:].lower() for part in value.split(" "))
-    return value
+    """Collapse white space; keep the case it was typed in. "IBM", "danah boyd" and "van Gogh"
+    are spelt that way on purpose, and no rule re-cases every name right."""
+    return _spaces.sub(" ", unicodedata.normalize("NFC", value or "")).strip()
 
 
 def split_full_name(value: str) -> tuple[str, str]:
@@ -176,3 +174,79 @@ def finite_number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+# --- search -------------------------------------------------------------------------------------
+
+_PHONE_TOKEN = re.compile(r"\+?[\d().\-/]*\d[\d().\-/]*")
+MIN_PHONE_DIGITS = 5  # fewer digits are a house number or a year, searched as a plain word
+
+
+def phone_search(text: str, region: str | None) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """Split a search box into the phone numbers typed in it, in any local or international
+    format ("07700 900097", "+44 7700-900097", "0044 7700 900097"), and the other words.
+
+    Each number comes back as (what was typed, texts), where any one of the texts found in a
+    stored number (E.164, "+447700900097") finds it: the digits without a trunk prefix
+    ("7700900097": a part of a number, or a foreign one typed the local way), and the number in
+    E.164 when that differs ("+44 (0)7700 900097")."""
+    numbers: list[tuple[str, list[str]]] = []
+    others: list[str] = []
+    run: list[str] = []
+    for token in [*text.split(), ""]:
+        if token and _PHONE_TOKEN.fullmatch(token):
+            run.append(token)
+            continue
+        if run:
+            _add_phone_run(run, region, numbers, others)
+            run = []
+        if token:
+            others.append(token)
+    return numbers, others
+
+
+def _add_phone_run(
+    run: list[str], region: str | None, numbers: list[tuple[str, list[str]]], others: list[str]
+) -> None:
+    """A run of number-like words is one number ("07700 900097") when it parses as one,
+    else each long enough word is a number of its own and the rest are plain words."""
+    whole, possible = _phone_texts(" ".join(run), region)
+    if whole and (possible or len(run) == 1):
+        numbers.append((" ".join(run), whole))
+        return
+    for token in run:
+        texts, _possible = _phone_texts(token, region)
+        if texts:
+            numbers.append((token, texts))
+        else:
+            others.append(token)
+
+
+def _phone_texts(typed: str, region: str | None) -> tuple[list[str], bool]:
+    """The texts to look for, and whether ``typed`` is a possible phone number as a whole."""
+    digits = re.sub(r"\D", "", typed)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return [], False
+    texts = [digits.lstrip("0") or digits]
+    candidate = "+" + typed.lstrip()[2:] if typed.lstrip().startswith("00") else typed
+    try:
+        number = phonenumbers.parse(candidate, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return texts, False
+    if not phonenumbers.is_possible_number(number):
+        return texts, False
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if texts[0] not in e164:  # "+44 (0)7700 900097": only the E.164 form matches
+        texts.append(e164)
+    return texts, True
+
+
+def case_variants(word: str) -> list[str]:
+    """``word`` as typed, lower-case, capitalised and upper-case, for SQLite's LIKE, which ignores
+    case for ASCII letters only: "иван" must also be looked for as "Иван", but "müller" need not
+    be looked for as "Müller" (only its ASCII "m" differs)."""
+    variants: dict[str, str] = {}
+    for variant in (word, word.lower(), word.capitalize(), word.upper()):
+        like_sees = "".join(c.lower() if c.isascii() else c for c in variant)
+        variants.setdefault(like_sees, variant)
+    return list(variants.values())

@@ -30,5 +30,3 @@ def csv_cell(value: Any) -> str:
     if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
-
-

@@ -17,19 +17,25 @@ from django.db import connections, models, router
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from solocrm.contacts.choices import LifecycleStage
 from solocrm.lib.ids import uuid7_hex_batch
+from solocrm.lib.spreadsheet import csv_cell
 
 from .mapping import Plan
 from .report import ImportReport, RowError
 
 MAX_REPORTED_ERRORS = 1000
+# C0 control characters but tab, line feed and carriage return, and DEL
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IN_CHUNK = 900  # values per IN (…) on SQLite: below the 999 host parameters of old builds
 
 
 class RejectFile:
     """rejected-<timestamp>-<name>.csv next to the uploads: the original cells plus line and
-    reason, so the owner can fix the rows and import that file again. Created on first use."""
+    reason, so the owner can fix the rows and import that file again. Created on first use. A cell
+    a spreadsheet would run as a formula gets an apostrophe in front, as in every CSV we write."""
 
     def __init__(self, headers: list[str], source_name: str) -> None:
         self.headers = headers
@@ -50,10 +56,11 @@ class RejectFile:
             # utf-8-sig: Excel opens it with the right encoding on double click
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
-            self._writer.writerow([*self.headers, _("line"), _("reason")])
+            self._writer.writerow([csv_cell(h) for h in (*self.headers, _("line"), _("reason"))])
         width = len(self.headers)
         padded = (list(cells) + [""] * width)[:width] if len(cells) <= width else list(cells)
-        self._writer.writerow([*padded, line, reason])
+        # the file is opened in a spreadsheet: a rejected "=cmd|…" must not run there
+        self._writer.writerow([csv_cell(cell) for cell in (*padded, line, reason)])
 
     def close(self) -> str | None:
         if self._file is None:
@@ -113,6 +120,9 @@ class Context:
     source_name: str
     actor: Any = None
     check_decoding: bool = False
+    # the lifecycle stage of new contacts whose row names none (imported people are not leads
+    # who just wrote in: as leads they would all wait for a reply on Today)
+    stage: str = LifecycleStage.PROSPECT
     region: str = field(default_factory=lambda: settings.SOLOCRM_PHONE_REGION)
     currency: str = field(default_factory=lambda: settings.SOLOCRM_CURRENCY)
     now: datetime = field(default_factory=timezone.now)
@@ -198,19 +208,47 @@ class Kind:
             if isinstance(row, str):
                 ctx.reject(line, [], [("", row)])
                 continue
+            warnings: list[tuple[str, str]] = []
+            if _CONTROL.search("".join(row)):
+                row = self._without_control_characters(row, warnings)
             record, errors = self.parse(row)
             if errors:
                 ctx.reject(line, row, errors)
                 continue
-            if "warnings" in record:
-                ctx.warn(line, record.pop("warnings"))
+            warnings += record.pop("warnings", [])
+            if warnings:
+                ctx.warn(line, warnings)
             yield Item(line, row, record)
+
+    def _without_control_characters(self, row: list[str], warnings: list[tuple[str, str]]) -> list[str]:
+        """NUL and other control bytes are removed, with a warning per cell: PostgreSQL cannot
+        store a NUL in text, and none of them belongs in a name, an address or a note."""
+        cleaned = list(row)
+        for index, cell in enumerate(row):
+            cleaned[index], removed = _CONTROL.subn("", cell)
+            if removed:
+                column = self.cells.headers[index] if index < self.cells.width else ""
+                reason = ngettext(
+                    "%(count)d control character (such as a NUL byte) was removed",
+                    "%(count)d control characters (such as NUL bytes) were removed",
+                    removed,
+                ) % {"count": removed}
+                warnings.append((column, reason))
+        return cleaned
 
     def write(self, batch: list[Item]) -> None:
         raise NotImplementedError
 
     def finish(self) -> None:
-        """Called once after the last batch (inside the run's transaction for a dry run)."""
+        """Called once after the last batch (in a transaction of its own, rolled back in a dry run)."""
+
+    # Caches of database ids the kind keeps between batches (tag, company, product ids by name).
+    id_caches: tuple[str, ...] = ()
+
+    def rolled_back(self) -> None:
+        """A dry run rolled the last batch back: forget the ids of the rows it had created."""
+        for name in self.id_caches:
+            getattr(self, name).clear()
 
 
 class RawInserter:

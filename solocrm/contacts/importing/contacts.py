@@ -157,11 +157,8 @@ INSERTED = (
 
 
 def _name(value: str) -> str:
-    # Fast path: a plain ASCII word in mixed case is exactly what normalize_name returns.
-    if value.isalpha() and value.isascii() and not (value.isupper() or value.islower()):
-        name = value
-    else:
-        name = normalize_name(value)
+    # Fast path: a plain ASCII word is exactly what normalize_name returns (it keeps the case).
+    name = value if value.isalpha() and value.isascii() else normalize_name(value)
     if len(name) > 100:
         raise ValueError(_("longer than %(limit)d characters") % {"limit": 100})
     return name
@@ -433,6 +430,7 @@ class Entry:
         """A contact that does not exist yet, filled from its first row: what ``absorb`` on an
         empty contact gives, in fewer steps (this runs for every new row of a big import)."""
         values = NEW_CONTACT.copy()
+        values["lifecycle_stage"] = ctx.stage  # the row's own stage, if any, replaces it below
         for name, new in record.items():
             if new and name in SCALAR_SET:
                 values[name] = new
@@ -506,6 +504,7 @@ NEW_CONTACT: dict[str, Any] = {
 
 class ContactsKind(Kind):
     name = "contacts"
+    id_caches = ("tag_ids", "company_ids")
     required = ("full_name", "first_name", "last_name", "email", "phone", "other_emails", "other_phones")
 
     def __init__(self, ctx: Context) -> None:

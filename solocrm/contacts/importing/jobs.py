@@ -62,6 +62,7 @@ def run_job(job: ImportJob, progress: Progress | None = None) -> ImportJob:
             source_name=job.original_name,
             region=job.region or None,
             encoding=job.encoding or None,
+            stage=job.stage,
         )
     except (JobCancelled, JobTimedOut) as stop:
         _fail(job, str(stop))

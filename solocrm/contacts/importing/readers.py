@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import time
 import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,6 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .mapping import guess_headerless, looks_like_data
@@ -171,7 +173,13 @@ def xlsx_text(value: object) -> str:
 
 
 class XlsxTable(Table):
-    """The first sheet of a workbook, read in openpyxl's streaming (read-only) mode."""
+    """The first sheet of a workbook, read in openpyxl's streaming (read-only) mode.
+
+    A workbook is a zip of XML, so a small file can describe an enormous sheet: sniff refuses
+    parts that unpack too far, and this reader refuses a sheet that declares or holds more cells
+    than SOLOCRM_XLSX_MAX_CELLS or takes longer than SOLOCRM_XLSX_MAX_SECONDS to read. The
+    declared dimension is not trusted for anything else: a wrong one would pad every row to its
+    width, or cut off the cells outside it."""
 
     format = "xlsx"
 
@@ -179,37 +187,82 @@ class XlsxTable(Table):
         from openpyxl import load_workbook
 
         super().__init__(path, sniffed)
+        self.max_cells = settings.SOLOCRM_XLSX_MAX_CELLS
+        self.max_seconds = settings.SOLOCRM_XLSX_MAX_SECONDS
+        self._cells = 0
+        self._seconds = 0.0
+        self._declared_rows: int | None = None
+        self._book = None
         try:
             self._book = load_workbook(path, read_only=True, data_only=True)
             self._sheet = self._book.worksheets[0]
+            self._check_dimension()
             self._rows = self._numbered_rows()
             for line, row in self._rows:
                 self.header_line = line
                 self.headers = clean_headers(row)
                 break
         except ImportFileError:
+            self.close()
             raise
         except Exception:  # openpyxl raises many kinds (KeyError, lxml, zip errors) for broken files
+            self.close()
             raise ImportFileError(_("The Excel file is damaged or not a real .xlsx workbook.")) from None
 
+    def _check_dimension(self) -> None:
+        sheet = self._sheet
+        if sheet.max_row and sheet.max_column:
+            declared = sheet.max_row * sheet.max_column
+            if declared > self.max_cells:
+                raise ImportFileError(self._too_many_cells(declared))
+            self._declared_rows = sheet.max_row
+        sheet.reset_dimensions()
+
+    def _too_many_cells(self, cells: int) -> str:
+        return _(
+            "The sheet has more than %(limit)s cells (it spans %(cells)s); the limit is "
+            "SOLOCRM_XLSX_MAX_CELLS. Delete the empty rows and columns, or save it as CSV."
+        ) % {"limit": f"{self.max_cells:,}", "cells": f"{cells:,}"}
+
     def _numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
-        for line, values in enumerate(self._sheet.iter_rows(min_row=1, values_only=True), start=1):
-            row = [xlsx_text(v) for v in values]
+        values_by_row = self._sheet.iter_rows(min_row=1, values_only=True)
+        line = 0
+        while True:
+            started = time.monotonic()
+            values = next(values_by_row, None)
+            if values is None:
+                return
+            line += 1
+            self._cells += len(values)
+            if self._cells > self.max_cells:
+                raise ImportFileError(self._too_many_cells(self._cells))
+            row = ["" if v is None else xlsx_text(v) for v in values]
+            self._seconds += time.monotonic() - started
+            if self._seconds > self.max_seconds:
+                raise ImportFileError(
+                    _(
+                        "Reading the Excel file took longer than %(seconds)d seconds "
+                        "(SOLOCRM_XLSX_MAX_SECONDS) and was stopped at line %(line)d; save it as CSV."
+                    )
+                    % {"seconds": self.max_seconds, "line": line}
+                )
             if any(cell.strip() for cell in row):
                 yield line, row
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         try:
             yield from self._rows
+        except ImportFileError:
+            raise
         except Exception as error:
             raise ImportFileError(_("The Excel file is damaged: %(error)s") % {"error": error}) from None
 
     def total_hint(self) -> int | None:
-        max_row = self._sheet.max_row
-        return max(max_row - self.header_line, 0) if max_row else None
+        return max(self._declared_rows - self.header_line, 0) if self._declared_rows else None
 
     def close(self) -> None:
-        self._book.close()
+        if self._book is not None:
+            self._book.close()
 
 
 class VcardTable(Table):

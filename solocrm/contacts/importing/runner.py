@@ -1,6 +1,9 @@
 """The import pipeline: open → map → parse row by row → write in batches, each in its own
-transaction → audit → report. A dry run does all of it inside one transaction that is rolled
-back, so its counts are exactly those a real run would give."""
+transaction → audit → report. A dry run writes each batch the same way and rolls that batch back:
+it never holds the database's write lock longer than one batch (SQLite has one lock for the
+whole file, so a run-long transaction made every other writer fail with "database is locked").
+Each batch is therefore checked against the database as it was before the run; a row repeating
+a contact that only an earlier batch of the same file created counts as created, not merged."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from solocrm.contacts.choices import LifecycleStage
 from solocrm.users.models import AuditLog
 
 from .base import Context, Item, Kind, RejectFile
@@ -62,10 +66,23 @@ def _setup(kind: str, table: Table, mapping: dict[str, str] | None, report: Impo
         source_name=options["source_name"],
         actor=options.get("actor"),
         check_decoding=(table.encoding or "utf-8") not in ("utf-8", "utf-8-sig", "cp1252"),
+        stage=_stage(options.get("stage")),
     )
     if options.get("region"):
         ctx.region = checked_region(options["region"])
     return cls(ctx)
+
+
+def _stage(stage: str | None) -> str:
+    """The default lifecycle stage chosen for an import, checked (the CLI and API pass text)."""
+    if not stage:
+        return LifecycleStage.PROSPECT
+    if stage not in LifecycleStage.values:
+        raise ImportFileError(
+            _("Unknown lifecycle stage “%(stage)s”; use one of %(stages)s.")
+            % {"stage": stage, "stages": ", ".join(LifecycleStage.values)}
+        )
+    return stage
 
 
 def run_import(
@@ -79,20 +96,23 @@ def run_import(
     source_name: str | None = None,
     region: str | None = None,
     encoding: str | None = None,
+    stage: str | None = None,
 ) -> ImportReport:
     """Import ``path``. ``region``: phone region of national numbers in rows that name no
-    country; ``encoding``: the file's text encoding instead of the detected one."""
+    country; ``encoding``: the file's text encoding instead of the detected one; ``stage``: the
+    lifecycle stage of new contacts whose row names none (default "prospect")."""
     path = Path(path)
     source_name = source_name or path.name
     with open_table(path, encoding=encoding) as table:
         report = ImportReport(kind=kind, format=table.format, dry_run=dry_run, encoding=table.encoding)
-        importer = _setup(kind, table, mapping, report, source_name=source_name, actor=actor, region=region)
+        importer = _setup(
+            kind, table, mapping, report, source_name=source_name, actor=actor, region=region, stage=stage
+        )
         total = table.total_hint() if progress else None
         try:
-            with _outer(dry_run):
-                _write_batches(importer, table, progress, total)
-                if not dry_run:
-                    _audit(report, actor, source_name)
+            _write_batches(importer, table, progress, total, dry_run)
+            if not dry_run:
+                _audit(report, actor, source_name)
         finally:
             report.rejected_path = importer.ctx.rejects.close()
     if progress:
@@ -101,35 +121,49 @@ def run_import(
 
 
 @contextlib.contextmanager
-def _outer(dry_run: bool) -> Iterator[None]:
-    if not dry_run:
-        yield
-        return
+def _batch_transaction(dry_run: bool) -> Iterator[None]:
+    """One batch's transaction; a dry run rolls it back at once, releasing the write lock."""
     with transaction.atomic():
         yield
-        transaction.set_rollback(True)
+        if dry_run:
+            transaction.set_rollback(True)
 
 
-def _write_batches(importer: Kind, table: Table, progress: Progress | None, total: int | None) -> None:
+def _write_batches(
+    importer: Kind, table: Table, progress: Progress | None, total: int | None, dry_run: bool = False
+) -> None:
     items = importer.items(table.rows())
     while batch := list(islice(items, BATCH_SIZE)):
-        _write_batch(importer, batch)
+        _write_batch(importer, batch, dry_run)
         if progress:
             progress(importer.ctx.report.rows, total)
-    with transaction.atomic():
+    with _batch_transaction(dry_run):
         importer.finish()
 
 
-def _write_batch(importer: Kind, batch: list[Item]) -> None:
-    """One batch, all or nothing: the counts are only kept when the transaction commits."""
+def _write_batch(importer: Kind, batch: list[Item], dry_run: bool = False) -> None:
+    """One batch, all or nothing: the counts are only kept when the transaction commits (or, in
+    a dry run, when it got as far as its rollback)."""
     report = importer.ctx.report
     before = (report.created, report.updated, report.unchanged, report.merged)
     try:
-        with transaction.atomic():
+        with _batch_transaction(dry_run):
             importer.write(batch)
+    except DatabaseError as error:
+        report.created, report.updated, report.unchanged, report.merged = before
+        # the database refused a value no check caught: say where, so the owner can look
+        raise ImportFileError(
+            _(
+                "The rows at lines %(first)d–%(last)d could not be stored (%(error)s); the import "
+                "stopped there and kept only the batches of rows before line %(first)d."
+            )
+            % {"first": batch[0].line, "last": batch[-1].line, "error": str(error).strip()[:300]}
+        ) from error
     except Exception:
         report.created, report.updated, report.unchanged, report.merged = before
         raise
+    if dry_run:
+        importer.rolled_back()
 
 
 def _audit(report: ImportReport, actor: Any, source_name: str) -> None:

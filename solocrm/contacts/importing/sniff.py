@@ -128,11 +128,44 @@ def _check_xlsx(path: Path) -> None:
     """A zip file is only accepted when it is an Excel workbook (.xlsx)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise ImportFileError(_("The file looks like a zip archive but is damaged.")) from None
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in {m.filename for m in members}:
         raise ImportFileError(_("This zip file is not an Excel workbook. Upload a .xlsx, .csv or .vcf file."))
+    _check_expansion(members)
+
+
+# A real sheet compresses 5-20 times; a zip bomb about 1,000 times. The declared sizes can be
+# trusted: zipfile stops at the declared size and fails the CRC check of a member that lies.
+MAX_EXPANSION = 100
+# Below this a part is harmless however well it packs (a sheet of identical rows may pack 200
+# times); above it, a zip bomb in one cell would cost a few times its size in memory.
+EXPANSION_CHECKED_FROM = 8 * 1024 * 1024
+
+
+def _check_expansion(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook that would unpack to more than the limit, or that contains a part
+    packed like a zip bomb, before anything is unpacked."""
+    limit = settings.SOLOCRM_XLSX_MAX_UNCOMPRESSED_BYTES
+    if sum(m.file_size for m in members) > limit:
+        raise ImportFileError(
+            _(
+                "The Excel file unpacks to more than %(mb)d MB (SOLOCRM_XLSX_MAX_UNCOMPRESSED_MB); "
+                "save it as CSV, or split it."
+            )
+            % {"mb": limit // (1024 * 1024)}
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > EXPANSION_CHECKED_FROM and ratio > MAX_EXPANSION:
+            raise ImportFileError(
+                _(
+                    "The Excel file is refused: its part %(part)s unpacks %(ratio)d times larger "
+                    "than it is stored (the limit is %(limit)d times), as a zip bomb does."
+                )
+                % {"part": member.filename, "ratio": ratio, "limit": MAX_EXPANSION}
+            )
 
 
 def _not_text_message(kind: str) -> str:

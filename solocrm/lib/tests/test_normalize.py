@@ -38,9 +38,11 @@ def test_it_rejects_bad_phones(bad):
         normalize_phone(bad, "US")
 
 
-def test_it_fixes_shouting_names_but_keeps_mixed_case():
-    assert normalize_name("  ada   lovelace ") == "Ada Lovelace"
-    assert normalize_name("ADA LOVELACE") == "Ada Lovelace"
+def test_names_keep_the_case_they_were_typed_in():
+    assert normalize_name("  ada   lovelace ") == "ada lovelace"  # spaces tidied, case kept
+    assert normalize_name("IBM") == "IBM"
+    assert normalize_name("danah boyd") == "danah boyd"
+    assert normalize_name("ADA LOVELACE") == "ADA LOVELACE"
     assert normalize_name("Ada McLovelace") == "Ada McLovelace"
     assert normalize_name("王小明") == "王小明"
 
@@ -49,6 +51,8 @@ def test_it_splits_full_names_in_three_conventions():
     assert split_full_name("Ada Lovelace") == ("Ada", "Lovelace")
     assert split_full_name("Lovelace, Ada") == ("Ada", "Lovelace")
     assert split_full_name("王小明") == ("小明", "王")
+    assert split_full_name("Müller, Jürgen") == ("Jürgen", "Müller")
+    assert split_full_name("danah boyd") == ("danah", "boyd")
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,7 @@ def parse_channel(value: str) -> str:
 @register_kind
 class OrdersKind(Kind):
     name = "orders"
+    id_caches = ("product_ids",)
     required = ("total", "line_price", "line_name", "order_number", "external_id")
 
     def __init__(self, ctx: Context) -> None:

@@ -1,5 +1,5 @@
 """solocrm import contacts|companies|orders|interactions FILE [--dry-run] [--json]
-[--mapping HEADER=FIELD ...] [--source NAME]
+[--mapping HEADER=FIELD ...] [--source NAME] [--stage STAGE]
 
 Exit code 0 when the run completed (even with rejected rows), 1 when the file cannot be read."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from solocrm.contacts.choices import ImportKind
+from solocrm.contacts.choices import ImportKind, LifecycleStage
 from solocrm.contacts.importing import ImportFileError, ImportReport, run_import
 
 SHOWN_ERRORS = 20
@@ -62,6 +62,15 @@ class Command(BaseCommand):
                 "Text encoding of a CSV or vCard file (such as shift_jis) when the detected one is wrong."
             ),
         )
+        parser.add_argument(
+            "--stage",
+            choices=LifecycleStage.values,
+            default=LifecycleStage.PROSPECT.value,
+            help=_(
+                "Lifecycle stage of new contacts whose row has no stage column (default: prospect; "
+                "“lead” puts them on Today as waiting for a reply)."
+            ),
+        )
 
     def handle(self, *args, kind: str, file: Path, **options) -> None:
         mapping = dict(mapping_pair(pair) for pair in options["mapping"])
@@ -88,6 +97,7 @@ class Command(BaseCommand):
             source_name=options["source"],
             region=options.get("region"),
             encoding=options.get("encoding"),
+            stage=options["stage"],
         )
 
     def _run_with_progress(self, kind: str, file: Path, mapping: dict, options: dict) -> ImportReport:

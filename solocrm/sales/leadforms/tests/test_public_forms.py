@@ -139,7 +139,7 @@ def test_a_submission_makes_a_lead_and_thanks_the_visitor(
     assert b"We reply within a day." in response.content
     contact = Contact.objects.get()
     assert (contact.full_name, contact.email, contact.phone) == (
-        "Ada Lovelace",
+        "ada LOVELACE",  # names keep the case they were typed in
         "ada@example.com",
         "+12025550143",
     )
