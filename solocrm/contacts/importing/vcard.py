@@ -356,4 +356,6 @@ def _name_from_org_or_email(cells: dict[str, str], emails: list[str]) -> None:
         cells["N:family"] = cells["ORG"]
     elif emails:
         local = emails[0].split("<")[-1].split("@")[0]
-        cells["FN"] = " ".join(re.split(r"[._+-]+", local)).strip()
+        name = " ".join(re.split(r"[._+-]+", local)).strip()
+        # a name made from an address was never typed as a name: "john doe" reads as "John Doe"
+        cells["FN"] = name.title() if name.islower() else name

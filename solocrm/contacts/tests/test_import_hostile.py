@@ -231,12 +231,13 @@ def test_a_nul_byte_deep_in_the_file_is_a_warning_on_its_row(tmp_path):
 def test_the_rejected_rows_file_defuses_formulas(tmp_path):
     path = tmp_path / "evil.csv"
     path.write_text(
-        'Name,Email,=HYPERLINK("http://x")\n'
+        'Phone,Email,=HYPERLINK("http://x")\n'
         "=cmd|' /C calc'!A0,not-an-email,@SUM(1)\n"
         "+cmd|' /C calc'!A0,also-bad,-2+3\n",
         encoding="utf-8",
     )
     report = run_import("contacts", path)
+    # neither row keeps anything that identifies a person (no valid phone, no valid e-mail)
     assert report.rejected == 2
     text = Path(report.rejected_path).read_text(encoding="utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
