@@ -59,24 +59,37 @@ TAGS = ["vip", "newsletter", "b2b", "fair-2024", "wholesale", "friend", "press",
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
-    """A contacts CSV written row by row: names, e-mail, phone in several spellings, company,
-    city, tags; every 100th row has a broken e-mail address."""
+    """A realistic contacts CSV written row by row: names, e-mail, phone in several spellings,
+    company, city, tags. Like a real customer list, people share things: a third of the rows
+    work at an office whose switchboard number 30 colleagues share (each with their own name
+    and e-mail: they must stay 30 contacts); companies are shared by many rows; 5% of rows give
+    a second e-mail, 3% no e-mail at all (phone only); every 100th row has a broken e-mail."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["First Name", "Last Name", "E-mail", "Phone", "Company", "City", "Tags", "Newsletter"])
+        out.writerow(
+            ["First Name", "Last Name", "E-mail", "E-mail 2", "Phone", "Company", "City", "Tags", "Newsletter"]
+        )
         for i in range(rows):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             email = f"person{i}@example.com" if i % 100 != 99 else f"person{i}-at-example.com"
+            if i % 100 in (13, 47, 81):  # phone only
+                email = ""
+            second = f"p{i}.home@mail.example" if i % 20 == 5 else ""
             area, line = 200 + i % 700, i % 10_000_000
-            phone = (
-                f"({area}) {line // 10000 % 1000:03d}-{line % 10000:04d}" if i % 2 else f"+1{area}{line:07d}"
-            )
-            company = f"Company {rng.randrange(2000)}" if i % 3 else ""
+            if i % 3 == 0:  # an office: 30 colleagues share its switchboard number and its name
+                office = i // 90
+                phone, company = f"+1303{office:07d}", f"Office {office}"
+            else:
+                phone = (
+                    f"({area}) {line // 10000 % 1000:03d}-{line % 10000:04d}"
+                    if i % 2
+                    else f"+1{area}{line:07d}"
+                )
+                company = f"Company {rng.randrange(2000)}" if i % 3 == 1 else ""
             tags = ", ".join(rng.sample(TAGS, rng.randrange(3)))
-            out.writerow(
-                [first, last, email, phone, company, rng.choice(CITIES), tags, "yes" if i % 4 == 0 else ""]
-            )
+            newsletter = "yes" if i % 4 == 0 else ""
+            out.writerow([first, last, email, second, phone, company, rng.choice(CITIES), tags, newsletter])
 
 
 def setup_django(database: str, data_dir: Path) -> None:

@@ -8,7 +8,7 @@ A newcomer *is* a known contact only when their identities agree:
 * the same e-mail address, primary or other, compared by ``email_key`` (case-insensitive, the
   domain normalised); or
 * the same phone number, but only when neither side has a different e-mail address and their
-  names do not conflict, and only when exactly one known contact qualifies.
+  names do not conflict (``choose_by_phone`` says which one when several qualify).
 
 Anything weaker — a shared phone with different e-mails or names (an office switchboard, a
 family landline), a similar name — is never merged automatically: such contacts stay apart and
@@ -108,17 +108,23 @@ def may_join_by_phone(newcomer: Person, known: Person) -> bool:
 
 
 def choose_by_phone(newcomer: Person, known: Sequence[tuple[object, Person]]) -> object | None:
-    """The one known contact (given as (handle, person)) that a newcomer sharing its phone is;
-    None when no one qualifies or several do (then no one can tell which: keep them apart).
-    Among several, one with exactly the newcomer's names wins, so a re-import of a phone-only row
-    finds the contact its first import created."""
-    fitting = [(handle, person) for handle, person in known if may_join_by_phone(newcomer, person)]
-    if len(fitting) > 1:
-        same = _name_parts(newcomer.first_name), _name_parts(newcomer.last_name)
-        fitting = [
-            (h, p) for h, p in fitting if (_name_parts(p.first_name), _name_parts(p.last_name)) == same
-        ]
-    return fitting[0][0] if len(fitting) == 1 else None
+    """The known contact (given as (handle, person), oldest first) that a newcomer sharing its
+    phone is, or None when nothing fits. Among several that fit, the one with the newcomer's
+    very names and e-mails, else its very names, else the oldest: the choice does not depend on
+    the order rows arrive in, so a re-import finds the contact its first import chose."""
+    best, best_rank = None, 3
+    names = _name_parts(newcomer.first_name), _name_parts(newcomer.last_name)
+    for handle, person in known:
+        if not may_join_by_phone(newcomer, person):
+            continue
+        rank = 2
+        if (_name_parts(person.first_name), _name_parts(person.last_name)) == names:
+            rank = 0 if set(person.emails) == set(newcomer.emails) else 1
+        if rank < best_rank:
+            best, best_rank = handle, rank
+            if rank == 0:
+                break
+    return best
 
 
 # -- finding stored contacts -----------------------------------------------------------------------

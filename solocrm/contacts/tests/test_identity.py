@@ -67,11 +67,16 @@ def test_a_phone_joins_only_when_emails_and_names_agree():
     assert not identity.may_join_by_phone(identity.Person((), "Bob", "Lee"), ann)
 
 
-def test_a_phone_shared_by_several_fitting_people_joins_none_of_them():
-    newcomer = identity.Person((), "", "Lee")
-    known = [("a", identity.Person((), "Ann", "Lee")), ("b", identity.Person((), "Bob", "Lee"))]
-    assert identity.choose_by_phone(newcomer, known) is None
-    assert identity.choose_by_phone(identity.Person((), "Bob", "Lee"), known) == "b"
+def test_among_several_fitting_people_on_one_phone_the_same_names_then_the_oldest_win():
+    known = [
+        ("ann", identity.Person(("ann@acme.example",), "Ann", "Lee")),
+        ("bob", identity.Person(("bob@acme.example",), "Bob", "Lee")),
+        ("bob2", identity.Person((), "Bob", "Lee")),
+    ]
+    assert identity.choose_by_phone(identity.Person((), "", "Lee"), known) == "ann"
+    assert identity.choose_by_phone(identity.Person((), "Bob", "Lee"), known) == "bob2"
+    assert identity.choose_by_phone(identity.Person(("bob@acme.example",), "B.", ""), known) == "bob"
+    assert identity.choose_by_phone(identity.Person((), "Carl", "Lee"), known) is None
 
 
 @pytest.mark.django_db
@@ -227,3 +232,15 @@ def test_the_migration_keeps_every_address_of_contacts_that_shared_one():
     assert moved.interactions.get().data["moved_email"] == "ADA@example.com"
     assert Contact.objects.get(pk=third.pk).email == "ada@bücher.de"
     assert [c.reason for c in find_duplicate_candidates()] == ["email"]
+
+
+@pytest.mark.django_db
+def test_a_re_import_changes_nothing_when_a_person_comes_back_in_a_later_batch(tmp_path, monkeypatch):
+    from solocrm.contacts.importing import runner
+
+    monkeypatch.setattr(runner, "BATCH_SIZE", 1)
+    path = write(tmp_path, "Katherine,Li,,+13030000168,\nKatherine,Li,k@x.example,+13030000168,\n")
+    first = run_import("contacts", path)
+    assert (first.created, first.merged) == (1, 1)
+    again = run_import("contacts", path)
+    assert (again.created, again.updated, again.unchanged, again.merged) == (0, 0, 1, 1)
