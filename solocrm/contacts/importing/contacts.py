@@ -521,7 +521,7 @@ class ContactsKind(Kind):
             _normalise_emails(item.record)
         stored = self._fetch(batch)
         local: dict[tuple[str, str], Entry] = {}
-        by_phone: dict[str, list[Entry]] = {}
+        by_phone: dict[str, dict[int, Entry]] = {}  # phone -> {id(entry): entry}, in file order
         entries: dict[int, Entry] = {}
         pending: list[Entry] = []
         report, ctx = self.ctx.report, self.ctx
@@ -548,9 +548,7 @@ class ContactsKind(Kind):
             for key in keys:
                 local.setdefault(key, entry)
             for number in record["phones"]:
-                sharers = by_phone.setdefault(number, [])
-                if entry not in sharers:
-                    sharers.append(entry)
+                by_phone.setdefault(number, {})[id(entry)] = entry
         self._save(pending, [e for e in entries.values() if e.changed])
         for pk in entries:  # matched, changed or not: later batches only fill its empty fields
             self.seen.add(pk)
@@ -560,7 +558,7 @@ class ContactsKind(Kind):
         record: dict[str, Any],
         keys: list[tuple[str, str]],
         local: dict,
-        by_phone: dict[str, list[Entry]],
+        by_phone: dict[str, dict[int, Entry]],
         stored: Stored,
         entries: dict[int, Entry],
     ) -> Entry | None:
@@ -580,7 +578,7 @@ class ContactsKind(Kind):
         old: dict[int, tuple[Any, Person]] = {}  # stored contacts, by id
         new: dict[int, tuple[Any, Person]] = {}  # contacts this batch creates, in file order
         for number in record["phones"]:
-            for entry in by_phone.get(number, ()):
+            for entry in by_phone.get(number, {}).values():
                 if mailed and (entry.values["email"] or entry.values["other_emails"]):
                     continue
                 if entry.pk:
