@@ -218,3 +218,12 @@ def test_the_command_merges_everything_with_apply(pair):
 
 def test_the_command_says_so_when_there_is_nothing_to_do(db):
     assert "No duplicates" in _dedupe()
+
+
+def test_apply_leaves_people_who_only_share_a_phone_apart():
+    Contact.objects.create(first_name="Ann", email="ann@acme.example", phone="+14155550199")
+    Contact.objects.create(first_name="Bob", email="bob@acme.example", phone="+14155550199")
+    Contact.objects.create(first_name="Ada", email="ada@example.com")
+    Contact.objects.create(first_name="Ada", other_emails=["ada@example.com"])
+    _dedupe("--apply")
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == ["Ada", "Ann", "Bob"]
