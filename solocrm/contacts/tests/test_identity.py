@@ -107,13 +107,15 @@ def test_people_sharing_a_switchboard_number_are_kept_apart_and_listed_as_candid
 
 
 @pytest.mark.django_db
-def test_thirty_people_per_office_number_keep_their_names_and_emails(tmp_path):
-    path = switchboard_file(tmp_path, offices=5, per_office=30)
+def test_three_thousand_people_thirty_per_office_number_keep_their_names_and_emails(tmp_path):
+    """The issue's case: 3,000 people on 100 switchboard numbers were imported as 100 contacts."""
+    path = switchboard_file(tmp_path, offices=100, per_office=30)
     report = run_import("contacts", path)
-    assert (report.created, report.merged, report.rejected) == (150, 0, 0)
-    assert Contact.objects.filter(first_name="Person3x17", email="p3x17@firm3.example").exists()
+    assert (report.created, report.merged, report.rejected) == (3000, 0, 0)
+    assert not Contact.objects.exclude(other_emails=[]).exists()
+    assert Contact.objects.filter(first_name="Person73x17", email="p73x17@firm73.example").exists()
     again = run_import("contacts", path)  # and a re-run changes nothing
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 150)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3000)
 
 
 @pytest.mark.django_db
