@@ -20,6 +20,7 @@ The database backs the e-mail rule: one contact per normalised primary e-mail
 from __future__ import annotations
 
 import contextlib
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -161,18 +162,16 @@ def ids_by_email(keys: Iterable[str]) -> list[tuple[str, int]]:
 
 
 def query_in(connection, sql: str, values: list, pg_prefix: list | None = None) -> list[tuple]:
-    """Run ``sql`` with ``{IN}`` standing for a membership test of ``values``: one array parameter
-    on PostgreSQL, chunks below SQLite's host-parameter limit there."""
-    found: list[tuple] = []
+    """Run ``sql`` with ``{IN}`` standing for a membership test of ``values``, passed as one
+    parameter: an array on PostgreSQL, a JSON array read by ``json_each`` on SQLite. One query a
+    batch, not one per chunk of 900 values: the other-e-mail test reads every contact that has
+    other e-mails, so chunks would read them again and again."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(sql.replace("{IN}", "= ANY(%s)"), [*(pg_prefix or []), values])
-            return list(cursor.fetchall())
-        for start in range(0, len(values), 900):
-            part = values[start : start + 900]
-            cursor.execute(sql.replace("{IN}", f"IN ({', '.join(['%s'] * len(part))})"), part)
-            found.extend(cursor.fetchall())
-    return found
+        else:
+            cursor.execute(sql.replace("{IN}", "IN (SELECT value FROM json_each(%s))"), [json.dumps(values)])
+        return list(cursor.fetchall())
 
 
 def find_contact(
