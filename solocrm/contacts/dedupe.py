@@ -2,10 +2,13 @@
 
 Three kinds of evidence, cheapest first:
 
-* the same e-mail address (stored normalised, so equal text means equal address), found with
-  ``GROUP BY email HAVING COUNT(*) > 1`` in the database, plus a contact's *other* e-mails that
-  are someone else's main address;
-* the same phone number (stored in E.164), the same way;
+* the same e-mail address (stored normalised, so equal text means equal address): main addresses
+  are unique, so this is a contact's *other* e-mail that is someone else's main address;
+* the same phone number (stored in E.164), the same way. The identity rules
+  (``identity.may_join_by_phone``) tell two kinds apart: a phone with nothing against it
+  ("phone"), and a phone shared by people whose e-mails or names differ ("shared_phone": an
+  office switchboard, a family landline), which the importer and the forms keep apart and which
+  is listed last;
 * nearly the same name at the same company, scored with rapidfuzz. Comparing every pair would
   be quadratic, so contacts are first put in blocks that a duplicate almost surely shares — the
   first two letters of the last name and the first letter of the first name, and again the
@@ -29,10 +32,11 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower, Substr
 from rapidfuzz import fuzz, utils
 
+from .identity import Person, may_join_by_phone
 from .models import Contact
 
 DEFAULT_THRESHOLD = 90
-REASONS = ("email", "phone", "name")  # strongest first
+REASONS = ("email", "phone", "name", "shared_phone")  # strongest first
 MAX_EXACT_GROUP = 10  # more contacts on one address is a shared mailbox or switchboard, not a duplicate
 MAX_BLOCK = 400  # larger blocks are compared with their sorted neighbours only
 WINDOW = 20
@@ -58,7 +62,9 @@ def find_duplicate_candidates(
     limit: int | None = None, threshold: float = DEFAULT_THRESHOLD
 ) -> list[Candidate]:
     """Groups of probable duplicates, strongest evidence first; at most ``limit`` groups."""
-    edges = [*_exact_edges("email", "other_emails"), *_exact_edges("phone", "other_phones")]
+    # Main e-mails are unique (contact_email_ci_unique): a shared address is one contact's main
+    # address among another's other e-mails.
+    edges = [*_extra_edges("email", "other_emails"), *_phone_edges(), *_extra_edges("phone", "other_phones")]
     edges += _name_edges(threshold)
     groups = _groups(edges)
     groups.sort(key=lambda g: (REASONS.index(g[1]), -g[2], min(g[0])))
@@ -81,21 +87,27 @@ def with_activity(queryset):
 # -- exact matches ------------------------------------------------------------------------------
 
 
-def _exact_edges(field: str, extra_field: str) -> list[Edge]:
+def _phone_edges() -> list[Edge]:
+    """Contacts sharing a main phone, each pair labelled by the identity rules."""
     shared = (
-        Contact.objects.exclude(**{field: ""})
+        Contact.objects.exclude(phone="")
         .order_by()
-        .values(field)
+        .values("phone")
         .annotate(n=Count("id"))
         .filter(n__gt=1, n__lte=MAX_EXACT_GROUP)
-        .values(field)
+        .values("phone")
     )
-    rows = Contact.objects.filter(**{f"{field}__in": shared}).order_by(field, "id").values_list(field, "id")
+    columns = ("phone", "id", "email", "other_emails", "first_name", "last_name")
+    rows = Contact.objects.filter(phone__in=shared).order_by("phone", "id").values_list(*columns)
     edges = []
     for _value, group in groupby(rows.iterator(chunk_size=2000), key=itemgetter(0)):
-        ids = [pk for _v, pk in group]
-        edges += [(ids[0], other, field, 100.0) for other in ids[1:]]
-    return edges + list(_extra_edges(field, extra_field))
+        people = [(pk, Person(tuple(e for e in (mail, *(more or ())) if e), first, last))
+                  for _p, pk, mail, more, first, last in group]  # fmt: skip
+        first_pk, first_person = people[0]
+        for pk, person in people[1:]:
+            reason = "phone" if may_join_by_phone(person, first_person) else "shared_phone"
+            edges.append((first_pk, pk, reason, 100.0))
+    return edges
 
 
 def _extra_edges(field: str, extra_field: str) -> Iterator[Edge]:
@@ -107,6 +119,8 @@ def _extra_edges(field: str, extra_field: str) -> Iterator[Edge]:
         for pk, extras in batch:
             for value in extras or []:
                 owners[value].append(pk)
+        # An address on more contacts than a person has is a shared mailbox or switchboard, not a duplicate.
+        owners = defaultdict(list, {k: v for k, v in owners.items() if len(v) < MAX_EXACT_GROUP})
         matches = Contact.objects.filter(**{f"{field}__in": list(owners)}).values_list(field, "id")
         for value, pk in matches:
             yield from ((owner, pk, field, 100.0) for owner in owners[value] if owner != pk)
@@ -175,6 +189,7 @@ def _pairs(names: list[str]) -> Iterator[tuple[int, int]]:
 
 
 def _different_people(a: tuple, b: tuple) -> bool:
+    """Different e-mails *and* different phones: two people, however alike their names."""
     email_a, phone_a, email_b, phone_b = a[4], a[5], b[4], b[5]
     return bool(email_a and email_b and email_a != email_b and phone_a and phone_b and phone_a != phone_b)
 

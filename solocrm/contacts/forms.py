@@ -71,6 +71,12 @@ class ServiceModelForm(forms.ModelForm):
             )
         return loaded
 
+    def _get_validation_exclusions(self) -> set[str]:
+        """Uniqueness is the service's to check (a Conflict, shown on the field it is about):
+        Django would report the e-mail's expression constraint as a form-wide error, so the
+        model's constraint check leaves the e-mail out."""
+        return {*super()._get_validation_exclusions(), "email"}
+
     def service_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
         data["tags"] = split_tags(self.cleaned_data.get("tags_text", ""))

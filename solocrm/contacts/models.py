@@ -136,6 +136,15 @@ class Contact(PublicModel, Address):
         # Every index slows a million-row import down: keep only those a list, a lookup or the
         # importer's matching needs (created_at's own index also serves "newest first").
         indexes = [models.Index(fields=["last_name", "first_name", "id"], name="contact_name_order")]
+        # One contact per normalised primary e-mail, enforced by the database so that concurrent
+        # creators (API, forms, imports) cannot both win; see contacts/identity.py. ``email > ''``
+        # rather than ``NOT email = ''`` so that SQLite's planner sees queries that say the same
+        # can use this partial index.
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=models.Q(email__gt=""), name="contact_email_ci_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or str(self.uuid)

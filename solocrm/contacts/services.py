@@ -14,12 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from solocrm.users.models import AuditLog
 
 from .choices import InteractionKind
+from .identity import email_key
 from .models import Company, Contact, Interaction, Tag
 
 
@@ -63,13 +65,25 @@ def save_validated(obj: models.Model) -> None:
     obj.save()
 
 
+def get_or_create_tag(name: str) -> Tag:
+    """The tag called ``name`` in any case, created when missing. Two requests creating the same
+    new tag at once both get it: the loser of the race (the unique index on lower(name)) reads
+    the winner's row instead of failing."""
+    if tag := Tag.objects.filter(name__iexact=name).first():
+        return tag
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction survives the race
+            return Tag.objects.create(name=name)
+    except IntegrityError:
+        return Tag.objects.get(name__iexact=name)
+
+
 def set_tags(obj: Contact | Company, names: Iterable[str]) -> list[str]:
     """Give ``obj`` exactly these tags (created when new, matched regardless of case)."""
     tags: dict[str, Tag] = {}
     for name in (n.strip()[:60] for n in names):
         if name and name.lower() not in tags:
-            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-            tags[name.lower()] = tag
+            tags[name.lower()] = get_or_create_tag(name)
     obj.tags.set(tags.values())
     return [tag.name for tag in tags.values()]
 
@@ -77,18 +91,39 @@ def set_tags(obj: Contact | Company, names: Iterable[str]) -> list[str]:
 # --- contacts ---------------------------------------------------------------------------------
 
 
-def _check_email_free(email: str, exclude: Contact | None = None) -> None:
-    """One e-mail address, one contact: a second one is what the dedupe tool must clean up later."""
+def _email_taken(email: str, exclude: Contact | None = None) -> Conflict | None:
+    """The conflict of giving ``email`` as primary address, if another contact has it."""
     if not email:
-        return
-    others = Contact.objects.filter(email=email)
+        return None
+    others = Contact.objects.filter(email__gt="").annotate(key=Lower("email")).filter(key=email_key(email))
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     if other := others.first():
-        raise Conflict(
+        return Conflict(
             _("contact %(uuid)s already has the e-mail address %(email)s")
             % {"uuid": other.uuid, "email": email}
         )
+    return None
+
+
+def _check_email_free(email: str, exclude: Contact | None = None) -> None:
+    """One e-mail address, one contact (the database enforces it too: contact_email_ci_unique)."""
+    if conflict := _email_taken(email, exclude):
+        raise conflict
+
+
+def _save_contact(contact: Contact) -> None:
+    """Save, turning a lost race for the e-mail address (another request saved it between our
+    check and our insert: the unique index refused ours) into the same Conflict as the check."""
+    if contact.email:
+        contact.email = email_key(contact.email)
+    try:
+        with transaction.atomic():
+            save_validated(contact)
+    except IntegrityError:
+        if conflict := _email_taken(contact.email, contact if contact.pk else None):
+            raise conflict from None
+        raise
 
 
 def _set_consent(contact: Contact, consent: bool | None, source: str) -> None:
@@ -115,7 +150,7 @@ def create_contact(data: dict[str, Any], *, actor=None, via: str = "") -> Contac
     data.setdefault("owner", _user(actor))
     contact = Contact(**data)
     _set_consent(contact, consent, source)
-    save_validated(contact)
+    _save_contact(contact)
     if tags:
         set_tags(contact, tags)
     Interaction.objects.create(
@@ -143,7 +178,7 @@ def update_contact(contact: Contact, data: dict[str, Any], *, actor=None, via: s
     if consent is not None and consent != contact.email_consent:
         changes["email_consent"] = [contact.email_consent, consent]
         _set_consent(contact, consent, source)
-    save_validated(contact)
+    _save_contact(contact)
     if tags is not None:
         old = sorted(t.name for t in contact.tags.all())
         new = sorted(set_tags(contact, tags))

@@ -28,6 +28,7 @@ REASON_LABELS = {
     "email": gettext_lazy("Same e-mail address"),
     "phone": gettext_lazy("Same phone number"),
     "name": gettext_lazy("Similar name, same company"),
+    "shared_phone": gettext_lazy("Same phone number, but different e-mail addresses or names"),
 }
 
 

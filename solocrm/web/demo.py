@@ -318,14 +318,16 @@ class DemoBuilder:
             country=original.country,
         )
         how = self.rng.choice(["email", "phone", "name"])
+        # Main e-mails are unique (one contact per address): a twin keeps it among its others.
         if how == "email" and original.email:
-            twin.email = original.email
+            twin.other_emails = [original.email]
         elif how == "phone" and original.phone:
             twin.phone = original.phone
         elif original.company is not None and len(original.last_name) > 3:
             twin.last_name = original.last_name[:-2] + original.last_name[-1]  # "Wilson" -> "Wilsn"
         else:
-            twin.email, twin.phone = original.email, original.phone
+            twin.other_emails = [original.email] if original.email else []
+            twin.phone = original.phone
         return Person(contact=twin, chinese=person.chinese, duplicate=True)
 
     def _acquired_at(self) -> datetime:

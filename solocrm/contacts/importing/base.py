@@ -280,7 +280,9 @@ class RawInserter:
         read back by uuid in one query."""
         uuid_at = next(i for i, f in enumerate(self.fields) if f.attname == "uuid")
         with self.connection.cursor() as cursor:
-            with cursor.cursor.copy(self.copy_sql) as copy:
+            # The raw cursor's errors are psycopg's own: wrapped, a unique violation is the
+            # IntegrityError callers (the contacts writer's retry) expect.
+            with self.connection.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(self.ids_sql, [[row[uuid_at] for row in rows]])

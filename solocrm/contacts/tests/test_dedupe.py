@@ -26,7 +26,7 @@ def _people(candidate) -> set[str]:
 
 def test_two_contacts_with_the_same_email_are_candidates():
     Contact.objects.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
-    Contact.objects.create(first_name="A.", last_name="King", email="ada@example.com")
+    Contact.objects.create(first_name="A.", last_name="King", other_emails=["ada@example.com"])
     Contact.objects.create(first_name="Grace", last_name="Hopper", email="grace@example.com")
     (candidate,) = find_duplicate_candidates()
     assert candidate.reason == "email"
@@ -46,9 +46,25 @@ def test_an_extra_email_matching_someone_elses_main_address_is_found():
 
 def test_two_contacts_with_the_same_phone_are_candidates():
     Contact.objects.create(first_name="Lin", last_name="Wang", phone="+8613800138000")
-    Contact.objects.create(first_name="小林", last_name="王", phone="+8613800138000")
+    Contact.objects.create(first_name="L.", last_name="Wang", phone="+8613800138000")
     (candidate,) = find_duplicate_candidates()
     assert candidate.reason == "phone"
+
+
+def test_people_sharing_a_phone_with_different_emails_or_names_are_weaker_candidates():
+    """A switchboard or a family landline: listed, with its own reason, after stronger groups."""
+    Contact.objects.create(first_name="Lin", last_name="Wang", phone="+8613800138000")
+    Contact.objects.create(first_name="小林", last_name="王", phone="+8613800138000")
+    Contact.objects.create(first_name="Ann", email="ann@acme.example", phone="+14155550199")
+    Contact.objects.create(first_name="Ann", email="ann@home.example", phone="+14155550199")
+    Contact.objects.create(first_name="Ada", email="ada@example.com")
+    Contact.objects.create(first_name="Ada", other_emails=["ada@example.com"])
+    found = find_duplicate_candidates()
+    assert [c.reason for c in found] == ["email", "shared_phone", "shared_phone"]
+    assert {frozenset(c.first_name for c in group.contacts) for group in found[1:]} == {
+        frozenset({"Lin", "小林"}),
+        frozenset({"Ann"}),
+    }
 
 
 def test_a_typo_in_the_name_at_the_same_company_is_a_candidate(acme):
@@ -104,7 +120,7 @@ def test_a_stricter_threshold_drops_weaker_name_matches(acme):
 
 def test_the_survivor_is_the_contact_with_most_activity_then_the_oldest():
     old = Contact.objects.create(first_name="Old", email="same@example.com")
-    busy = Contact.objects.create(first_name="Busy", email="same@example.com")
+    busy = Contact.objects.create(first_name="Busy", other_emails=["same@example.com"])
     Order.objects.create(contact=busy)
     Interaction.objects.create(contact=busy, occurred_at=timezone.now())
     (candidate,) = find_duplicate_candidates()
@@ -120,7 +136,7 @@ def test_on_a_tie_the_oldest_contact_survives():
 
 def test_a_contact_linked_by_email_and_phone_to_two_others_forms_one_group():
     Contact.objects.create(first_name="A", email="a@example.com")
-    Contact.objects.create(first_name="B", email="a@example.com", phone="+14155550102")
+    Contact.objects.create(first_name="B", other_emails=["a@example.com"], phone="+14155550102")
     Contact.objects.create(first_name="C", phone="+14155550102")
     (candidate,) = find_duplicate_candidates()
     assert {c.first_name for c in candidate.contacts} == {"A", "B", "C"}
@@ -128,8 +144,9 @@ def test_a_contact_linked_by_email_and_phone_to_two_others_forms_one_group():
 
 
 def test_a_shared_mailbox_is_not_a_duplicate():
+    Contact.objects.create(first_name="Shop", email="info@shop.example")
     for n in range(12):
-        Contact.objects.create(first_name=f"Staff {n}", email="info@shop.example")
+        Contact.objects.create(first_name=f"Staff {n}", other_emails=["info@shop.example"])
     assert find_duplicate_candidates() == []
 
 
@@ -137,7 +154,7 @@ def test_limit_returns_the_strongest_groups_first(acme):
     Contact.objects.create(first_name="Katherine", last_name="Johnson", company=acme)
     Contact.objects.create(first_name="Katherine", last_name="Jonson", company=acme)
     Contact.objects.create(first_name="X", email="x@example.com")
-    Contact.objects.create(first_name="Y", email="x@example.com")
+    Contact.objects.create(first_name="Y", other_emails=["x@example.com"])
     assert [c.reason for c in find_duplicate_candidates(limit=1)] == ["email"]
 
 
@@ -164,7 +181,7 @@ def pair():
     kept = Contact.objects.create(first_name="Ada", last_name="Lovelace", email="ada@example.com")
     Order.objects.create(contact=kept)
     gone = Contact.objects.create(
-        first_name="Ada", last_name="L.", email="ada@example.com", phone="+14155550103"
+        first_name="Ada", last_name="L.", other_emails=["ada@example.com"], phone="+14155550103"
     )
     return kept, gone
 
@@ -201,3 +218,12 @@ def test_the_command_merges_everything_with_apply(pair):
 
 def test_the_command_says_so_when_there_is_nothing_to_do(db):
     assert "No duplicates" in _dedupe()
+
+
+def test_apply_leaves_people_who_only_share_a_phone_apart():
+    Contact.objects.create(first_name="Ann", email="ann@acme.example", phone="+14155550199")
+    Contact.objects.create(first_name="Bob", email="bob@acme.example", phone="+14155550199")
+    Contact.objects.create(first_name="Ada", email="ada@example.com")
+    Contact.objects.create(first_name="Ada", other_emails=["ada@example.com"])
+    _dedupe("--apply")
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == ["Ada", "Ann", "Bob"]

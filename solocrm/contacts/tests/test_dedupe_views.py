@@ -21,7 +21,7 @@ def pair():
     gone = Contact.objects.create(
         first_name="Ada",
         last_name="L.",
-        email="ada@example.com",
+        other_emails=["ada@example.com"],
         phone="+442079460000",
         company=company,
         channel="referral",

@@ -79,7 +79,7 @@ def test_duplicates_in_one_file_are_merged_filling_only_empty_fields(tmp_path):
         tmp_path,
         "Ada Lovelace,ada@example.com,,,vip,\n"
         "Ada Byron,,(202) 555-0143,Engines,math,\n"
-        "Ada King,ada.king@example.com,+12025550143,,,\n",  # joins the first two through the phone
+        "A. Byron,ada.king@example.com,+12025550143,,,\n",  # joins the second through the phone
     )
     report = run_import("contacts", path)
     assert (report.created, report.merged) == (2, 1)

@@ -45,6 +45,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from pydantic import Field
 
+from solocrm.contacts import identity
 from solocrm.contacts.choices import InteractionKind, LifecycleStage
 from solocrm.contacts.models import Company, Contact, Interaction
 from solocrm.contacts.services import (
@@ -308,15 +309,32 @@ def _lock_identity(email: str, phone: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def find_contact(email: str, phone: str) -> Contact | None:
-    """The contact a submission is about: same (normalised) e-mail, else same phone; the oldest
-    wins a shared value, as in the importer."""
-    contacts = Contact.objects.select_related("company").order_by("id")
-    if email and (found := contacts.filter(email=email).first()):
-        return found
-    if phone:
-        return contacts.filter(phone=phone).first()
-    return None
+def find_contact(email: str, phone: str, first_name: str = "", last_name: str = "") -> Contact | None:
+    """The contact a submission is about, by the identity rules every way in shares
+    (contacts/identity.py): the same e-mail (primary or other); else the same phone, only when
+    the e-mails and names do not say it is someone else (a shared office line must not pour a
+    stranger's submission into another person's contact)."""
+    return _identify(email, phone, first_name, last_name)[0]
+
+
+def _identify(email: str, phone: str, first_name: str, last_name: str) -> tuple[Contact | None, str]:
+    return identity.find_contact(email=email, phone=phone, first_name=first_name, last_name=last_name)
+
+
+def _contact_for(form: LeadForm, answers: dict[str, str], consent: bool) -> Contact:
+    """The submission's contact, found and filled in, or created. Another writer (the API, an
+    import) may create the same e-mail address between our look-up and our insert: the unique
+    index refuses ours, and the contact it created is the one we fill in."""
+    who = [answers.get(k, "") for k in ("email", "phone", "first_name", "last_name")]
+    contact, reason = _identify(*who)
+    if contact is None:
+        try:
+            return _new_contact(form, answers, consent)
+        except Conflict:
+            contact, reason = _identify(*who)
+            if contact is None:
+                raise
+    return _fill_in(contact, form, answers, consent, by_email=reason == identity.EMAIL)
 
 
 def _company(name: str) -> Company | None:
@@ -392,12 +410,7 @@ def submit_lead_form(
     owners' e-mail. ``answers`` hold normalised values of the form's fields only."""
     with transaction.atomic():
         _lock_identity(answers.get("email", ""), answers.get("phone", ""))
-        contact = find_contact(answers.get("email", ""), answers.get("phone", ""))
-        if contact is None:
-            contact = _new_contact(form, answers, consent)
-        else:
-            by_email = bool(answers.get("email")) and contact.email == answers["email"]
-            contact = _fill_in(contact, form, answers, consent, by_email=by_email)
+        contact = _contact_for(form, answers, consent)
         submission = FormSubmission.objects.create(
             form=form,
             contact=contact,

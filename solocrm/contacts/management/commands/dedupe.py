@@ -79,8 +79,11 @@ class Command(BaseCommand):
             self._print_json(candidates, preview)
         else:
             self._print_table(candidates)
-        if apply and not dry_run and candidates:
-            self._merge(candidates, quiet=as_json)
+        # People sharing a phone whose e-mails or names differ are most often different people
+        # (a switchboard, a landline): only a person looking at them may merge them (web page).
+        mergeable = [c for c in candidates if c.reason != "shared_phone"]
+        if apply and not dry_run and mergeable:
+            self._merge(mergeable, quiet=as_json)
 
     def _console(self) -> Console:
         from rich.console import Console  # rich only when printing, not for --json

@@ -13,6 +13,7 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from solocrm.contacts.choices import InteractionKind, LifecycleStage
+from solocrm.contacts.dedupe import find_duplicate_candidates
 from solocrm.contacts.models import Company, Contact, Interaction
 from solocrm.contacts.services import Conflict
 from solocrm.sales.choices import Priority, TaskKind
@@ -110,13 +111,23 @@ def test_the_same_email_in_another_case_and_with_spaces_is_the_same_contact(lead
     assert Contact.objects.count() == 1
 
 
-def test_a_phone_match_finds_the_contact_and_keeps_its_email(lead_form):
+def test_a_phone_match_finds_the_contact_when_nothing_disagrees(lead_form):
+    known = Contact.objects.create(first_name="Grace", phone="+12025550143")
+    submission = _submit(lead_form, phone="+12025550143")
+    assert submission.contact == known
+
+
+def test_a_shared_phone_with_another_email_is_someone_else(lead_form):
+    """The identity rules (contacts/identity.py): an office line shared by several people must
+    not pour one person's submission into another's contact; the pair is a duplicate candidate."""
     known = Contact.objects.create(first_name="Grace", email="grace@navy.mil", phone="+12025550143")
     submission = _submit(lead_form, email="grace@home.example", phone="+12025550143")
     known.refresh_from_db()
-    assert submission.contact == known
+    assert submission.contact != known
+    assert submission.contact.email == "grace@home.example"
     assert (known.email, known.other_emails) == ("grace@navy.mil", [])
-    assert submission.data["email"] == "grace@home.example"  # kept for the owner to apply
+    (candidate,) = find_duplicate_candidates()
+    assert candidate.reason == "shared_phone"
 
 
 def test_a_stranger_cannot_give_a_known_contact_their_own_address_or_consent(lead_form):
