@@ -101,7 +101,7 @@ def make_scored_customers(n: int = 40, seed: int = 7) -> list[CustomerScore]:
         Contact(
             first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
             last_name=LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)] if i else "Lovelace",
-            email=f"customer{i}@example.com",
+            email=f"customer{i}.{seed}@example.com",  # one address per person: the database says so
             lifecycle_stage="customer",
         )
         for i in range(n)

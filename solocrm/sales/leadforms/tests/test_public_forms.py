@@ -178,7 +178,11 @@ def test_it_never_reveals_whether_the_email_was_known(stranger, lead_form):
     new = _post(stranger, lead_form, email="new@example.com", message="hi")
     assert (known.status_code, new.status_code) == (200, 200)
     assert known.content == new.content
-    assert sorted(known.headers.items()) == sorted(new.headers.items())
+    # the same headers, but for the clock: two requests may fall either side of a second
+    timeless = lambda response: sorted(  # noqa: E731
+        (k, v) for k, v in response.headers.items() if k not in {"Expires", "Date"}
+    )
+    assert timeless(known) == timeless(new)
     assert FormSubmission.objects.count() == 2
 
 

@@ -83,7 +83,7 @@ def drop_other_email_index(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contacts", "0007_importjob_job")]
+    dependencies = [("contacts", "0009_merge_import_options")]
 
     operations = [
         migrations.RunPython(resolve_duplicates, migrations.RunPython.noop),
