@@ -215,6 +215,12 @@ def fill(customers: int, orders: int, seed: int = 11) -> dict[str, int]:
             when, when, when,
             [json.dumps({"metric": "nps", "score": int(s)}) for s in rng.integers(0, 11, len(answered))],
         ])  # fmt: skip
+    if native:
+        # What the import does after a large load (runner.refresh_statistics) and autovacuum would
+        # do soon after: without statistics the planner takes million-row tables for empty ones.
+        from solocrm.contacts.importing.runner import refresh_statistics
+
+        refresh_statistics((Contact, Order, OrderLine, Interaction), len(who))
     return {
         "contacts": customers,
         "orders": len(who),

@@ -192,6 +192,8 @@ class Kind:
 
     name = ""
     required: tuple[str, ...] = ()  # at least one of these fields must be mapped
+    # the models whose tables a large import changes enough for the planner to re-analyse them
+    analysed_models: tuple[type[models.Model], ...] = ()
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -29,6 +29,7 @@ SCALARS = (*(name for name, _limit in TEXT_FIELDS), "domain", "phone", "notes")
 
 class CompaniesKind(Kind):
     name = "companies"
+    analysed_models = (Company,)
     id_caches = ("tag_ids",)
     required = ("name",)
 

@@ -538,6 +538,7 @@ NEW_CONTACT: dict[str, Any] = {
 
 class ContactsKind(Kind):
     name = "contacts"
+    analysed_models = (Contact, Contact.tags.through)
     id_caches = ("tag_ids", "company_ids")
     required = ("full_name", "first_name", "last_name", "email", "phone", "other_emails", "other_phones")
 

@@ -47,6 +47,7 @@ parse_kind = v.choice_parser(InteractionKind, KIND_SYNONYMS)
 
 class InteractionsKind(Kind):
     name = "interactions"
+    analysed_models = (Interaction,)
     required = ("occurred_at",)
 
     def __init__(self, ctx: Context) -> None:

@@ -243,3 +243,38 @@ def test_a_key_shared_by_stored_contacts_matches_the_oldest_one(tmp_path):
     report = run_import("contacts", write(tmp_path, "Ada,,+12025550143,,vip,\n"))
     assert (report.created, report.updated) == (0, 1)
     assert list(first.tags.values_list("name", flat=True)) == ["vip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(tmp_path, monkeypatch):
+    """Right after a big first import the planner must not still think the tables are empty."""
+    from django.db import connection
+
+    monkeypatch.setattr(runner, "ANALYZE_AFTER_ROWS", 50)
+    analysed: list[str] = []
+    real_execute = connection.cursor
+
+    def spying_cursor(*args, **kwargs):
+        cursor = real_execute(*args, **kwargs)
+        execute = cursor.execute
+
+        def record(sql, params=None):
+            if sql.startswith("ANALYZE"):
+                analysed.append(sql)
+            return execute(sql, params)
+
+        cursor.execute = record
+        return cursor
+
+    monkeypatch.setattr(connection, "cursor", spying_cursor)
+    small = run_import("contacts", write(tmp_path, many_rows(49), name="small.csv"))
+    assert small.created == 49 and analysed == []
+    big = run_import("contacts", write(tmp_path, many_rows(120), name="big.csv"))
+    assert big.created == 120 - 49
+    if connection.vendor != "postgresql":
+        assert analysed == []
+        return
+    assert analysed == ['ANALYZE "contacts_contact"', 'ANALYZE "contacts_contact_tags"']
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_contact'")
+        assert cursor.fetchone()[0] == 120

@@ -107,6 +107,7 @@ def parse_channel(value: str) -> str:
 @register_kind
 class OrdersKind(Kind):
     name = "orders"
+    analysed_models = (Order, OrderLine)
     id_caches = ("product_ids",)
     required = ("total", "line_price", "line_name", "order_number", "external_id")
 
