@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
@@ -78,11 +78,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 # calls and meetings to sales:log_activity (outcome, deal, next task); tasks to
 # sales:contact_add_task. Every answer for htmx is contacts/_composer_response.html.
 COMPOSER_TABS = [
-    ("note", _lazy("Note"), "sticky-note"),
-    ("call", _lazy("Call"), "phone"),
-    ("meeting", _lazy("Meeting"), "users"),
-    ("email", _lazy("E-mail"), "mail"),
-    ("task", _lazy("Task"), "square-check-big"),
+    ("note", gettext_lazy("Note"), "sticky-note"),
+    ("call", gettext_lazy("Call"), "phone"),
+    ("meeting", gettext_lazy("Meeting"), "users"),
+    ("email", gettext_lazy("E-mail"), "mail"),
+    ("task", gettext_lazy("Task"), "square-check-big"),
 ]
 COMPOSER_NAMES = [name for name, _label, _icon in COMPOSER_TABS]
 
@@ -95,12 +95,12 @@ OTHER_KINDS = [
     InteractionKind.SYSTEM,
 ]
 TIMELINE_FILTERS = [
-    ("", _lazy("All"), None),
-    ("note", _lazy("Notes"), [InteractionKind.NOTE]),
-    ("call", _lazy("Calls"), [InteractionKind.CALL]),
-    ("meeting", _lazy("Meetings"), [InteractionKind.MEETING]),
-    ("email", _lazy("E-mails"), [InteractionKind.EMAIL_IN, InteractionKind.EMAIL_OUT]),
-    ("other", _lazy("Other"), OTHER_KINDS),
+    ("", gettext_lazy("All"), None),
+    ("note", gettext_lazy("Notes"), [InteractionKind.NOTE]),
+    ("call", gettext_lazy("Calls"), [InteractionKind.CALL]),
+    ("meeting", gettext_lazy("Meetings"), [InteractionKind.MEETING]),
+    ("email", gettext_lazy("E-mails"), [InteractionKind.EMAIL_IN, InteractionKind.EMAIL_OUT]),
+    ("other", gettext_lazy("Other"), OTHER_KINDS),
 ]
 TIMELINE_KINDS = {name: kinds for name, _label, kinds in TIMELINE_FILTERS}
 
@@ -230,18 +230,18 @@ def composer_response(
 
 # The groups of the details card: (key, label, form fields). Custom fields follow, one group each.
 DETAIL_GROUPS = [
-    ("name", _lazy("Name"), ["first_name", "last_name"]),
-    ("email", _lazy("E-mail"), ["email"]),
-    ("phone", _lazy("Phone"), ["phone"]),
-    ("company", _lazy("Company"), ["company_name"]),
-    ("title", _lazy("Job title"), ["title"]),
-    ("stage", _lazy("Lifecycle stage"), ["lifecycle_stage"]),
-    ("source", _lazy("Source"), ["channel", "source"]),
-    ("address", _lazy("Address"), ["street", "postal_code", "city", "region", "country"]),
-    ("birthday", _lazy("Birthday"), ["birthday"]),
-    ("tags", _lazy("Tags"), ["tags_text"]),
-    ("consent", _lazy("Marketing e-mail"), ["email_consent"]),
-    ("notes", _lazy("Notes"), ["notes"]),
+    ("name", gettext_lazy("Name"), ["first_name", "last_name"]),
+    ("email", gettext_lazy("E-mail"), ["email"]),
+    ("phone", gettext_lazy("Phone"), ["phone"]),
+    ("company", gettext_lazy("Company"), ["company_name"]),
+    ("title", gettext_lazy("Job title"), ["title"]),
+    ("stage", gettext_lazy("Lifecycle stage"), ["lifecycle_stage"]),
+    ("source", gettext_lazy("Source"), ["channel", "source"]),
+    ("address", gettext_lazy("Address"), ["street", "postal_code", "city", "region", "country"]),
+    ("birthday", gettext_lazy("Birthday"), ["birthday"]),
+    ("tags", gettext_lazy("Tags"), ["tags_text"]),
+    ("consent", gettext_lazy("Marketing e-mail"), ["email_consent"]),
+    ("notes", gettext_lazy("Notes"), ["notes"]),
 ]
 NEW_CUSTOM = "custom_new"
 

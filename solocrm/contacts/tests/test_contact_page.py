@@ -310,3 +310,20 @@ def test_the_page_costs_a_bounded_number_of_queries(owner_client, ada, query):
     ada.save()
     assert _queries(owner_client, _detail(ada, query)) == few
     assert few <= 40
+
+
+def test_the_page_reads_in_chinese(assistant_client, ada):
+    page = assistant_client.get(
+        _detail(ada, "?compose=call"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    for english in (
+        "Calls",
+        "Meetings",
+        "Lifecycle stage",
+        "Marketing e-mail",
+        "Add a custom field",
+        "Log the call",
+    ):
+        assert f">{english}<" not in page and f"{english} <" not in page, english
+    for chinese in ("通话", "会议", "生命周期阶段", "营销邮件", "添加自定义字段", "记录通话", "上次联系"):
+        assert chinese in page, chinese
