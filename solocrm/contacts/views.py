@@ -113,12 +113,15 @@ def timeline_filter(value: str | None) -> str:
     return value if value in TIMELINE_KINDS else ""
 
 
-def contact_page_context(request: HttpRequest, contact: Contact, **forms) -> dict:
+def contact_page_context(
+    request: HttpRequest, contact: Contact, *, tab: str | None = None, kind: str | None = None, **forms
+) -> dict:
     """Everything the contact page shows; each list is one query, whatever its length. The
     sections of other apps (orders, deals, tasks…) and the header's key figures come from
-    solocrm.lib.contact_page."""
-    kind = timeline_filter(request.GET.get("kind"))
-    tab = forms.pop("tab", None) or composer_tab(request.GET.get("compose"))
+    solocrm.lib.contact_page. ``tab`` and ``kind`` (the composer's tab, the timeline's filter)
+    default to the query string's ``compose`` and ``kind``."""
+    kind = timeline_filter(request.GET.get("kind") if kind is None else kind)
+    tab = tab or composer_tab(request.GET.get("compose"))
     note_form = forms.get("note_form") or NoteForm(initial={"kind": _note_kind(tab)})
     return {
         "contact": contact,
@@ -219,9 +222,8 @@ def composer_response(
     """The htmx answer of every composer tab: the composer (fresh after a save, else with the
     errors) and, after a save, the timeline, the tasks and the header figures out of band.
     Answered with 200 either way: htmx swaps only successful answers."""
-    request.GET = request.GET.copy()
-    request.GET.pop("kind", None)  # the new entry must show: the timeline comes back unfiltered
-    context = contact_page_context(request, contact, tab=tab, **forms)
+    # The new entry must show: the timeline comes back unfiltered.
+    context = contact_page_context(request, contact, tab=tab, kind="", **forms)
     context["saved"] = saved
     return render(request, "contacts/_composer_response.html", context)
 

@@ -231,9 +231,7 @@ def log_activity(request: HttpRequest) -> HttpResponse:
         else:
             if composer and contact is not None:
                 tab = "meeting" if activity.interaction.kind == "meeting" else "call"
-                response = composer_response(request, contact, tab, saved=True)
-                response["HX-Trigger"] = "solocrm:logged"
-                return response
+                return composer_response(request, contact, tab, saved=True)
             messages.success(request, _activity_message(activity))
             default = reverse("contacts:detail", args=[contact.uuid]) if contact else "sales:task_list"
             return redirect_next(request, default)
