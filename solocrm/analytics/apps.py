@@ -8,4 +8,4 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from . import today  # noqa: F401 - registers this module's Today items
+        from . import contact_page, today  # noqa: F401 - registers the Today items and the contact page's figures

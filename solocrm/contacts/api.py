@@ -85,7 +85,15 @@ class ContactIn(Address):
     email_consent_source: Text(200) = Field("", description="Where consent was given (default: API)")
     notes: LongText = ""
     external_id: Text(100) = ""
-    custom_fields: CustomFields = {}
+    custom_fields: CustomFields = Field(
+        {},
+        description=(
+            'Your own fields, e.g. {"Shoe size": 38, "VIP since": "2024"}: up to 50 keys '
+            "(1-60 characters) with text (up to 1,000 characters), a number, true/false or null. "
+            "Sent, it replaces all of them: to change one, send the others too. Shown and edited "
+            "on the contact page, one column each in `solocrm export contacts`."
+        ),
+    )
 
     @model_validator(mode="after")
     def _identifiable(self) -> "ContactIn":
@@ -118,7 +126,7 @@ class ContactOut(Schema):
     email_consent_source: str
     notes: str
     external_id: str
-    custom_fields: dict[str, Any]
+    custom_fields: dict[str, Any] = Field(description="Your own fields (key: value)")
     street: str
     city: str
     region: str

@@ -6,3 +6,6 @@ class ContactsConfig(AppConfig):
     name = "solocrm.contacts"
     label = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        from . import contact_page  # noqa: F401 - registers the contact page's "last contact" figure

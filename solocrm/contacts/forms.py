@@ -6,6 +6,7 @@ the timeline and the audit log."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -83,6 +84,25 @@ class ServiceModelForm(forms.ModelForm):
         return data
 
 
+MAX_CUSTOM_FIELDS = 50
+CUSTOM_KEY_LENGTH = 60
+CUSTOM_VALUE_LENGTH = 1000
+
+
+def custom_field_name(key: str) -> str:
+    """The form field of custom field ``key``: stable, and safe as an HTML id whatever the key."""
+    return "cf_" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def custom_text(value) -> str:
+    """A stored custom value as the text a person edits (True -> 'true', None -> '')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class ContactForm(ServiceModelForm):
     # Plain text fields: the normaliser, not Django's EmailField, decides and explains.
     email = forms.CharField(
@@ -115,10 +135,66 @@ class ContactForm(ServiceModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    new_custom_key = forms.CharField(
+        label=_("New custom field"),
+        required=False,
+        max_length=CUSTOM_KEY_LENGTH,
+        help_text=_("A name, such as “Shoe size”; give its value beside it."),
+    )
+    new_custom_value = forms.CharField(label=_("Value"), required=False, max_length=CUSTOM_VALUE_LENGTH)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.original is not None and self.original.company_id:
             self.fields["company_name"].initial = self.original.company.name
+        # One text field per custom field the contact has (imports keep unknown columns there);
+        # an emptied one is removed. They follow the standard fields, before the new one.
+        self.custom = dict(self.original.custom_fields or {}) if self.original is not None else {}
+        new_fields = {name: self.fields.pop(name) for name in ("new_custom_key", "new_custom_value")}
+        for key in sorted(self.custom, key=str.casefold):
+            self.fields[custom_field_name(key)] = forms.CharField(
+                label=key,
+                required=False,
+                max_length=CUSTOM_VALUE_LENGTH,
+                initial=custom_text(self.custom[key]),
+                help_text=_("Custom field; leave empty to remove it."),
+            )
+        self.fields.update(new_fields)
+
+    def custom_fields(self) -> list:
+        """The bound fields of the existing custom fields, by name."""
+        return [self[custom_field_name(key)] for key in sorted(self.custom, key=str.casefold)]
+
+    def clean_new_custom_key(self) -> str:
+        key = " ".join(self.cleaned_data.get("new_custom_key", "").split())
+        if key and key in self.custom:
+            raise forms.ValidationError(
+                _("This contact already has “%(key)s”; change it above.") % {"key": key}
+            )
+        if key and len(self.custom) >= MAX_CUSTOM_FIELDS:
+            raise forms.ValidationError(
+                _("A contact has at most %(count)s custom fields.") % {"count": MAX_CUSTOM_FIELDS}
+            )
+        return key
+
+    def clean_custom_fields(self, data: dict) -> dict:
+        """The contact's custom fields after this form: changed values, removed empty ones, the
+        new one. A value left as it was keeps its type (a number stays a number)."""
+        custom = {}
+        for key, old in self.custom.items():
+            text = (data.get(custom_field_name(key)) or "").strip()
+            if text == custom_text(old):
+                custom[key] = old
+            elif text:
+                custom[key] = text
+        key, value = data.get("new_custom_key", ""), (data.get("new_custom_value") or "").strip()
+        if key and not value:
+            self.add_error("new_custom_value", _("Give the value of “%(key)s”.") % {"key": key})
+        elif value and not key and "new_custom_key" not in self.errors:
+            self.add_error("new_custom_key", _("Give the custom field a name."))
+        elif key and value:
+            custom[key] = value
+        return custom
 
     def clean_first_name(self) -> str:
         return normalize_name(self.cleaned_data["first_name"])
@@ -134,6 +210,7 @@ class ContactForm(ServiceModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        data["custom_fields"] = self.clean_custom_fields(data)
         if not any(data.get(name) for name in ("first_name", "last_name", "email", "phone")):
             raise forms.ValidationError(_("Give at least a name, an e-mail address or a phone number."))
         return data
@@ -141,6 +218,8 @@ class ContactForm(ServiceModelForm):
     def save(self, actor) -> Contact | None:
         """Create or update the contact; None (with a form error) when the e-mail is taken."""
         data = self.service_data()
+        if self.cleaned_data["custom_fields"] != self.custom:
+            data["custom_fields"] = self.cleaned_data["custom_fields"]
         try:
             with transaction.atomic():  # a refused contact must not leave a new company behind
                 data["company"] = self._company(actor)

@@ -11,10 +11,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
@@ -25,9 +26,17 @@ from solocrm.lib.http import vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
 
 from . import services
-from .choices import ImportStatus
+from .choices import ImportStatus, InteractionKind
 from .filters import CompanyFilter, ContactFilter
-from .forms import CompanyForm, ContactFilterForm, ContactForm, ImportMappingForm, ImportUploadForm, NoteForm
+from .forms import (
+    CompanyForm,
+    ContactFilterForm,
+    ContactForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    NoteForm,
+    custom_field_name,
+)
 from .importing import ImportFileError, preview
 from .importing.jobs import start_job
 from .models import Company, Contact, ImportJob
@@ -65,58 +74,265 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return vary_on_htmx(render(request, template, context))
 
 
-def contact_page_context(request: HttpRequest, contact: Contact, **forms) -> dict:
+# The composer's tabs: (name, label, icon). Notes and logged e-mails post to contacts:add_note;
+# calls and meetings to sales:log_activity (outcome, deal, next task); tasks to
+# sales:contact_add_task. Every answer for htmx is contacts/_composer_response.html.
+COMPOSER_TABS = [
+    ("note", gettext_lazy("Note"), "sticky-note"),
+    ("call", gettext_lazy("Call"), "phone"),
+    ("meeting", gettext_lazy("Meeting"), "users"),
+    ("email", gettext_lazy("E-mail"), "mail"),
+    ("task", gettext_lazy("Task"), "square-check-big"),
+]
+COMPOSER_NAMES = [name for name, _label, _icon in COMPOSER_TABS]
+
+# The timeline's filter: (name, label, kinds); "" shows everything.
+OTHER_KINDS = [
+    InteractionKind.CHAT,
+    InteractionKind.SOCIAL,
+    InteractionKind.FORM,
+    InteractionKind.SURVEY,
+    InteractionKind.SYSTEM,
+]
+TIMELINE_FILTERS = [
+    ("", gettext_lazy("All"), None),
+    ("note", gettext_lazy("Notes"), [InteractionKind.NOTE]),
+    ("call", gettext_lazy("Calls"), [InteractionKind.CALL]),
+    ("meeting", gettext_lazy("Meetings"), [InteractionKind.MEETING]),
+    ("email", gettext_lazy("E-mails"), [InteractionKind.EMAIL_IN, InteractionKind.EMAIL_OUT]),
+    ("other", gettext_lazy("Other"), OTHER_KINDS),
+]
+TIMELINE_KINDS = {name: kinds for name, _label, kinds in TIMELINE_FILTERS}
+
+
+def composer_tab(value: str | None) -> str:
+    return value if value in COMPOSER_NAMES else "note"
+
+
+def timeline_filter(value: str | None) -> str:
+    return value if value in TIMELINE_KINDS else ""
+
+
+def contact_page_context(
+    request: HttpRequest, contact: Contact, *, tab: str | None = None, kind: str | None = None, **forms
+) -> dict:
     """Everything the contact page shows; each list is one query, whatever its length. The
-    sections of other apps (orders, deals, tasks…) come from solocrm.lib.contact_page."""
+    sections of other apps (orders, deals, tasks…) and the header's key figures come from
+    solocrm.lib.contact_page. ``tab`` and ``kind`` (the composer's tab, the timeline's filter)
+    default to the query string's ``compose`` and ``kind``."""
+    kind = timeline_filter(request.GET.get("kind") if kind is None else kind)
+    tab = tab or composer_tab(request.GET.get("compose"))
+    note_form = forms.get("note_form") or NoteForm(initial={"kind": _note_kind(tab)})
     return {
         "contact": contact,
-        "timeline": _timeline_page(contact, request.GET.get("timeline_page")),
-        "note_form": forms.get("note_form") or NoteForm(),
+        "figures": contact_page.figures_for(request, contact),
+        "timeline": _timeline_page(contact, request.GET.get("timeline_page"), kind),
+        "timeline_filters": _timeline_filters(contact, kind),
+        "timeline_kind": kind,
+        "composer_tabs": COMPOSER_TABS,
+        "tab": tab,
+        "note_form": note_form,
+        "details": detail_groups(contact),
         **contact_page.sections_context(request, contact, forms),
     }
 
 
-def _timeline_page(contact: Contact, number):
+def _note_kind(tab: str) -> str:
+    return InteractionKind.EMAIL_OUT if tab == "email" else InteractionKind.NOTE
+
+
+def _timeline_page(contact: Contact, number, kind: str = ""):
     entries = contact.interactions.select_related("author").order_by("-occurred_at", "-id")
+    if TIMELINE_KINDS.get(kind):
+        entries = entries.filter(kind__in=TIMELINE_KINDS[kind])
     return Paginator(entries, TIMELINE_PER_PAGE).get_page(number)
 
 
+def _timeline_filters(contact: Contact, current: str) -> list[dict]:
+    """The filter's choices with how many entries each has (one query)."""
+    counts = dict(contact.interactions.order_by().values_list("kind").annotate(n=Count("id")))
+    filters = []
+    for name, label, kinds in TIMELINE_FILTERS:
+        count = sum(counts.values()) if kinds is None else sum(counts.get(k, 0) for k in kinds)
+        filters.append({"name": name, "label": label, "count": count, "current": name == current})
+    return filters
+
+
 def get_contact(request: HttpRequest, public_id, action: str = Action.VIEW) -> Contact:
-    queryset = Contact.objects.select_related("company").prefetch_related("tags")
+    queryset = Contact.objects.select_related("company", "owner").prefetch_related("tags")
     return get_for(request.user, queryset, public_id, action)
 
 
 @role_required(Action.VIEW)
 def contact_detail(request: HttpRequest, public_id) -> HttpResponse:
     contact = get_contact(request, public_id)
-    return render(request, "contacts/contact_detail.html", contact_page_context(request, contact))
+    return vary_on_htmx(
+        render(request, "contacts/contact_detail.html", contact_page_context(request, contact))
+    )
 
 
 @role_required(Action.VIEW)
 def contact_timeline(request: HttpRequest, public_id) -> HttpResponse:
-    """One more page of the timeline ("load more")."""
+    """The timeline for htmx: one more page ("load more"), or with ``whole`` the section for
+    another filter (the page's URL then carries ``?kind=`` so a reload keeps it)."""
     contact = get_contact(request, public_id)
-    context = {"contact": contact, "timeline": _timeline_page(contact, request.GET.get("page"))}
+    kind = timeline_filter(request.GET.get("kind"))
+    context = {
+        "contact": contact,
+        "timeline": _timeline_page(contact, request.GET.get("page"), kind),
+        "timeline_kind": kind,
+    }
+    if request.GET.get("whole"):
+        context["timeline_filters"] = _timeline_filters(contact, kind)
+        return vary_on_htmx(render(request, "contacts/_timeline.html", context))
     return render(request, "contacts/_timeline_items.html", context)
+
+
+@role_required(Action.VIEW)
+def contact_composer(request: HttpRequest, public_id) -> HttpResponse:
+    """One tab of the composer, for htmx (without JavaScript the tabs are links: ?compose=…)."""
+    contact = get_contact(request, public_id, Action.EDIT)
+    tab = composer_tab(request.GET.get("tab"))
+    context = contact_page_context(request, contact, tab=tab)
+    return render(request, "contacts/_composer.html", context)
 
 
 @require_POST
 def contact_add_note(request: HttpRequest, public_id) -> HttpResponse:
+    """The composer's note and e-mail tabs (an e-mail written elsewhere, logged here)."""
     contact = get_contact(request, public_id, Action.EDIT)
     form = NoteForm(request.POST)
+    tab = "email" if request.POST.get("kind", "").startswith("email") else "note"
     if form.is_valid():
         form.save(contact, actor=request.user)
         if not wants_partial(request):
             messages.success(request, _("Added to the timeline."))
-            return redirect("contacts:detail", contact.uuid)
-        form = NoteForm()
+            url = reverse("contacts:detail", args=[contact.uuid])
+            return redirect(url + "?compose=email#composer" if tab == "email" else url)
+        return composer_response(request, contact, tab, saved=True)
     if wants_partial(request):
-        context = {"contact": contact, "note_form": form, "saved": form.is_bound is False}
-        context["timeline"] = _timeline_page(contact, 1)
-        return render(request, "contacts/_note_response.html", context)
-    return render(
-        request, "contacts/contact_detail.html", contact_page_context(request, contact, note_form=form)
-    )
+        return composer_response(request, contact, tab, note_form=form)
+    context = contact_page_context(request, contact, note_form=form, tab=tab)
+    return render(request, "contacts/contact_detail.html", context, status=422)
+
+
+def composer_response(
+    request: HttpRequest, contact: Contact, tab: str, saved: bool = False, **forms
+) -> HttpResponse:
+    """The htmx answer of every composer tab: the composer (fresh after a save, else with the
+    errors) and, after a save, the timeline, the tasks and the header figures out of band.
+    Answered with 200 either way: htmx swaps only successful answers."""
+    # The new entry must show: the timeline comes back unfiltered.
+    context = contact_page_context(request, contact, tab=tab, kind="", **forms)
+    context["saved"] = saved
+    return render(request, "contacts/_composer_response.html", context)
+
+
+# --- details edited in place ---------------------------------------------------------------------
+
+# The groups of the details card: (key, label, form fields). Custom fields follow, one group each.
+DETAIL_GROUPS = [
+    ("name", gettext_lazy("Name"), ["first_name", "last_name"]),
+    ("email", gettext_lazy("E-mail"), ["email"]),
+    ("phone", gettext_lazy("Phone"), ["phone"]),
+    ("company", gettext_lazy("Company"), ["company_name"]),
+    ("title", gettext_lazy("Job title"), ["title"]),
+    ("stage", gettext_lazy("Lifecycle stage"), ["lifecycle_stage"]),
+    ("source", gettext_lazy("Source"), ["channel", "source"]),
+    ("address", gettext_lazy("Address"), ["street", "postal_code", "city", "region", "country"]),
+    ("birthday", gettext_lazy("Birthday"), ["birthday"]),
+    ("tags", gettext_lazy("Tags"), ["tags_text"]),
+    ("consent", gettext_lazy("Marketing e-mail"), ["email_consent"]),
+    ("notes", gettext_lazy("Notes"), ["notes"]),
+]
+NEW_CUSTOM = "custom_new"
+
+
+def detail_groups(contact: Contact) -> list[dict]:
+    """The details card's rows: the standard groups, then one per custom field, by name."""
+    groups = [{"key": key, "label": label, "fields": fields} for key, label, fields in DETAIL_GROUPS]
+    for key in sorted(contact.custom_fields or {}, key=str.casefold):
+        name = custom_field_name(key)
+        groups.append(
+            {"key": name, "label": key, "fields": [name], "custom": True, "value": contact.custom_fields[key]}
+        )
+    return groups
+
+
+def _group(contact: Contact, key: str) -> dict:
+    if key == NEW_CUSTOM:
+        return {"key": key, "label": _("New custom field"), "fields": ["new_custom_key", "new_custom_value"]}
+    group = next((g for g in detail_groups(contact) if g["key"] == key), None)
+    if group is None:
+        raise Http404
+    return group
+
+
+def _current_data(form: ContactForm) -> dict:
+    """What the contact holds now, as the form would post it: an inline edit posts one group
+    and the rest is filled in from here, so it is validated and saved like the edit page."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form.get_initial_for_field(field, name)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return data
+
+
+def contact_edit_field(request: HttpRequest, public_id, key: str) -> HttpResponse:
+    """One group of details edited in place (htmx): GET gives its form (``?cancel=1`` its value
+    again), POST saves it. Without JavaScript the details link to the edit page instead; a
+    plain POST here still works (back to the page, or the edit page with the errors)."""
+    contact = get_contact(request, public_id, Action.EDIT)
+    group = _group(contact, key)
+    if request.method == "POST":
+        data = _current_data(ContactForm(instance=contact))
+        for name in group["fields"]:
+            data.pop(name, None)
+        posted = {name: request.POST.getlist(name) for name in group["fields"] if name in request.POST}
+        merged = QueryDict(mutable=True)
+        merged.update(data)
+        for name, values in posted.items():
+            merged.setlist(name, values)
+        merged["loaded_version"] = request.POST.get("loaded_version", "")
+        form = ContactForm(merged, instance=contact)
+        if form.is_valid() and (saved := form.save(actor=request.user)):
+            if not wants_partial(request):
+                messages.success(request, _("Contact “%(name)s” saved.") % {"name": saved})
+                return redirect("contacts:detail", saved.uuid)
+            saved = get_contact(request, saved.uuid)
+            context = {"contact": saved, "group": _group_after_save(saved, group, form), "saved": True}
+            context["add_again"] = group["key"] == NEW_CUSTOM
+            context["figures"] = contact_page.figures_for(request, saved)
+            return render(request, "contacts/_detail_saved.html", context)
+        if not wants_partial(request):
+            return render(
+                request, "contacts/contact_form.html", {"form": form, "contact": contact}, status=422
+            )
+        return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
+    if request.GET.get("cancel"):
+        return render(request, "contacts/_detail_row.html", {"contact": contact, "group": group})
+    form = ContactForm(instance=contact)
+    return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
+
+
+def _group_after_save(contact: Contact, group: dict, form: ContactForm) -> dict | None:
+    """The group's row after a save: a removed custom field has none; a new one its own."""
+    key = group["key"]
+    if key == NEW_CUSTOM:
+        key = custom_field_name(form.cleaned_data["new_custom_key"])
+    return next((g for g in detail_groups(contact) if g["key"] == key), None)
+
+
+def _field_form_context(contact: Contact, group: dict, form: ContactForm) -> dict:
+    fields = [form[name] for name in group["fields"]]
+    hidden = {name for name in group["fields"]}
+    # Errors of fields not in this group (another group already invalid) count as the form's.
+    other_errors = [e for name, errors in form.errors.items() if name not in hidden for e in errors]
+    return {"contact": contact, "group": group, "form": form, "fields": fields, "other_errors": other_errors}
 
 
 @role_required(Action.EDIT)

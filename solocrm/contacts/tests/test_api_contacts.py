@@ -1,5 +1,6 @@
 """The /api/v1/contacts endpoints, as the owner, the assistant, the viewer and a stranger."""
 
+import json
 import uuid
 
 import pytest
@@ -250,3 +251,52 @@ def test_a_token_of_a_deactivated_user_is_a_401(client, owner, ada):
     owner.is_active = False
     owner.save()
     assert client.get(URL, headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+# --- custom fields ----------------------------------------------------------------------------
+
+
+def test_custom_fields_are_read_and_written(owner_client, ada):
+    ada.custom_fields = {"Shoe size": 38}
+    ada.save()
+    url = f"{URL}/{ada.uuid}"
+    assert owner_client.get(url).json()["custom_fields"] == {"Shoe size": 38}
+    custom = {"Shoe size": 39, "Loyal": True, "Nickname": "<script>x</script>", "Gone": None, "微信": "ada_l"}
+    response = _json(owner_client, "patch", url, {"custom_fields": custom})
+    assert response.status_code == 200 and response.json()["custom_fields"] == custom
+    ada.refresh_from_db()
+    assert ada.custom_fields == custom and ada.first_name == "Ada"  # nothing else changed
+    created = _json(owner_client, "post", URL, {"first_name": "Bob", "custom_fields": {"VAT": "GB1"}})
+    assert created.status_code == 201 and created.json()["custom_fields"] == {"VAT": "GB1"}
+
+
+@pytest.mark.parametrize(
+    "custom",
+    [
+        {"": "empty key"},
+        {"k" * 61: "key too long"},
+        {"long": "v" * 1001},
+        {f"key {i}": i for i in range(51)},
+        {"list": [1, 2]},
+        {"number": float("inf")},
+    ],
+)
+def test_bad_custom_fields_are_a_422_and_change_nothing(owner_client, ada, custom):
+    ada.custom_fields = {"kept": 1}
+    ada.save()
+    response = owner_client.patch(
+        f"{URL}/{ada.uuid}",
+        '{"custom_fields": ' + json.dumps(custom, allow_nan=True) + "}",
+        content_type="application/json",
+    )
+    assert response.status_code == 422, response.content
+    assert any("custom_fields" in error["loc"] for error in response.json()["detail"])
+    ada.refresh_from_db()
+    assert ada.custom_fields == {"kept": 1}
+
+
+def test_custom_fields_are_documented_in_the_openapi_schema(owner_client, db):
+    schema = owner_client.get("/api/v1/openapi.json").json()
+    documented = schema["components"]["schemas"]["ContactIn"]["properties"]["custom_fields"]
+    assert "up to 50 keys" in documented["description"] and documented["maxProperties"] == 50
+    assert "custom_fields" in schema["components"]["schemas"]["ContactOut"]["properties"]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from solocrm.contacts.models import Contact
-from solocrm.contacts.views import contact_page_context, get_contact
+from solocrm.contacts.views import composer_response, contact_page_context, get_contact
 from solocrm.lib import heartbeat, ratelimit
 from solocrm.lib.access import can, get_for, require, role_required
 from solocrm.lib.http import next_url, redirect_next, vary_on_htmx, wants_partial
@@ -221,15 +221,23 @@ def log_activity(request: HttpRequest) -> HttpResponse:
         return redirect("sales:task_list")
     initial = {"kind": "meeting"} if task is not None and task.kind == "meeting" else {}
     form = LogActivityForm(request.POST or None, contact=contact, deal=deal, initial=initial)
+    # The contact page's composer (call and meeting tabs) posts here with htmx.
+    composer = request.method == "POST" and wants_partial(request) and request.POST.get("composer") == "1"
     if request.method == "POST" and form.is_valid():
         try:
             activity = form.save(request.user, contact=contact, task=task)
         except (TaskError, ValueError) as refused:
             form.add_error(None, str(refused))
         else:
+            if composer and contact is not None:
+                tab = "meeting" if activity.interaction.kind == "meeting" else "call"
+                return composer_response(request, contact, tab, saved=True)
             messages.success(request, _activity_message(activity))
             default = reverse("contacts:detail", args=[contact.uuid]) if contact else "sales:task_list"
             return redirect_next(request, default)
+    if composer and contact is not None:
+        tab = "meeting" if request.POST.get("kind") == "meeting" else "call"
+        return composer_response(request, contact, tab, log_form=form)
     context = {
         "log_form": form,
         "log_contact": contact,
@@ -281,15 +289,12 @@ def contact_add_task(request: HttpRequest, public_id) -> HttpResponse:
         form.save(actor=request.user, contact=contact)
         if not wants_partial(request):
             messages.success(request, _("Task added."))
-            return redirect("contacts:detail", contact.uuid)
-        form = TaskForm(auto_id="task_%s")
+            return redirect(reverse("contacts:detail", args=[contact.uuid]) + "?compose=task#composer")
+        return composer_response(request, contact, "task", saved=True)
     if wants_partial(request):
-        context = contact_page_context(request, contact, task_form=form)
-        context["saved"] = not form.is_bound
-        return render(request, "contacts/_task_response.html", context)
-    return render(
-        request, "contacts/contact_detail.html", contact_page_context(request, contact, task_form=form)
-    )
+        return composer_response(request, contact, "task", task_form=form)
+    context = contact_page_context(request, contact, task_form=form, tab="task")
+    return render(request, "contacts/contact_detail.html", context, status=422)
 
 
 # --- the user's calendar and reminder preferences ---------------------------------------------

@@ -1,5 +1,7 @@
 """`solocrm export contacts|orders`: write a filtered list as CSV, JSON, JSON Lines or vCard.
 
+Contacts' custom fields are one CSV column each ("custom:<key>"), an object in JSON.
+
 The filter options are generated from the same FilterSchema the web list and the API use, so
 a filter added there appears here too. Rows are streamed from the database in chunks and
 written as they come, so memory stays flat however large the export. Exit codes: 0 done,
@@ -64,6 +66,27 @@ def order_filter() -> type[FilterSchema] | None:
     except ImportError:
         return None
     return OrderFilter
+
+
+CUSTOM_PREFIX = "custom:"
+
+
+def custom_field_keys(filters: FilterSchema) -> list[str]:
+    """Every custom field key of the contacts the filters select, by name: CSV has one column
+    per key ("custom:Shoe size"), so they are collected in a first pass (keys only, streamed)."""
+    keys: set[str] = set()
+    qs = filters.apply(Contact.objects.all()).exclude(custom_fields={}).order_by()
+    for custom in qs.values_list("custom_fields", flat=True).iterator(chunk_size=CHUNK):
+        if isinstance(custom, dict):
+            keys.update(custom)
+    return sorted(keys, key=lambda key: (key.casefold(), key))
+
+
+def flat_custom_fields(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """CSV: each custom field in a column of its own instead of one JSON cell."""
+    for record in records:
+        custom = record.get("custom_fields") or {}
+        yield {**record, **{CUSTOM_PREFIX + key: value for key, value in custom.items()}}
 
 
 def contact_rows(filters: FilterSchema) -> Iterator[Contact]:
@@ -362,6 +385,9 @@ class Command(BaseCommand):
             schema, rows, record, columns = ContactFilter, contact_rows, contact_record, CONTACT_COLUMNS
         filters = filter_from_options(schema, options)
         records = (record(obj) for obj in rows(filters))
+        if kind == "contacts" and fmt == "csv":
+            columns = columns + [CUSTOM_PREFIX + key for key in custom_field_keys(filters)]
+            records = flat_custom_fields(records)
         try:
             with self._output(options["output"]) as out:
                 if fmt == "csv" and options["excel"]:

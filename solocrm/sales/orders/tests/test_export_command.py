@@ -202,3 +202,28 @@ def test_an_exported_vcard_imports_back(people, tmp_path):
     ada = Contact.objects.get(email="ada@example.com")
     assert (ada.first_name, ada.last_name, ada.notes) == ("Ada", "Lovelace", TRICKY_NOTES)
     assert Contact.objects.get(email="xiaoming@example.cn").first_name == "小明"
+
+
+def test_csv_has_one_column_per_custom_field_key(people):
+    ada, wang = people
+    ada.custom_fields = {"Shoe size": 38, "=cmd": "=1+1", "Loyal": True}
+    ada.save()
+    wang.custom_fields = {"Shoe size": "42", "微信": "wx_wang"}
+    wang.save()
+    Contact.objects.create(first_name="Nobody", custom_fields={"Hidden": "x"}, lifecycle_stage="churned")
+    rows = csv_rows(export("contacts", "--stage", "repeat"))
+    assert [c for c in rows[0] if c.startswith("custom:")] == [
+        "custom:=cmd",
+        "custom:Loyal",
+        "custom:Shoe size",
+    ]
+    rows = csv_rows(export("contacts", "--no-consent"))
+    assert "custom:Hidden" in rows[0] and "custom_fields" not in rows[0]
+    by_email = {r["email"]: r for r in rows}
+    assert by_email["ada@example.com"]["custom:Shoe size"] == "38"
+    assert by_email["ada@example.com"]["custom:=cmd"] == "'=1+1"  # no formula in a spreadsheet
+    assert by_email["ada@example.com"]["custom:Loyal"] == "true"
+    assert by_email["xiaoming@example.cn"]["custom:微信"] == "wx_wang"
+    assert by_email["xiaoming@example.cn"]["custom:Loyal"] == ""
+    record = json.loads(export("contacts", "--format", "json", "--stage", "lead"))[0]
+    assert record["custom_fields"] == {"Shoe size": "42", "微信": "wx_wang"}

@@ -117,10 +117,10 @@ def test_roles(viewer_client, client, ada):
 
 def test_the_contact_page_carries_the_form(client, owner, viewer, ada):
     client.force_login(owner)
-    page = client.get(f"/contacts/{ada.uuid}/").content.decode()
+    page = client.get(f"/contacts/{ada.uuid}/?compose=call").content.decode()
     assert 'action="/sales/log/"' in page and f'name="contact" value="{ada.uuid}"' in page
     client.force_login(viewer)
-    assert 'action="/sales/log/"' not in client.get(f"/contacts/{ada.uuid}/").content.decode()
+    assert 'action="/sales/log/"' not in client.get(f"/contacts/{ada.uuid}/?compose=call").content.decode()
 
 
 def test_notes_are_escaped_on_the_timeline(owner_client, ada):
