@@ -27,6 +27,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from solocrm.lib import l10n
 from solocrm.sales.quotes.models import Quote
 from solocrm.sales.quotes.services import business_name
 
@@ -166,18 +167,15 @@ class QuotePDF(FPDF):
 
 
 def money(value: Decimal, currency: str) -> str:
-    return f"{formats.number_format(value, 2, use_l10n=True, force_grouping=True)} {currency}"
+    return l10n.money(value, currency)
 
 
 def _quantity(value: Decimal) -> str:
-    # 2.000 → "2", 1.500 → "1.5" (normalize alone would write 10 as "1E+1")
-    return formats.number_format(
-        value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    )
+    return l10n.quantity(value)  # 2.000 → "2", 1.500 → "1.5"
 
 
 def _percent(value: Decimal) -> str:
-    return f"{formats.number_format(value.normalize(), None)} %" if value else ""
+    return l10n.percent(value) if value else ""
 
 
 def _day(value) -> str:
