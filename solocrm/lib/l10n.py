@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.utils import formats
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
@@ -74,3 +75,22 @@ def weekday_date(value: dt.date | None = None) -> str:
         "l, " + formats.get_format("DATE_FORMAT", lang),
     )
     return date_format(value, pattern)
+
+
+def significant(value) -> str | None:
+    """The plain (unlocalised) number with only its significant decimals: Decimal("2.500") ->
+    "2.5", for a number field's value; None for no number."""
+    parsed = _decimal(value)
+    if parsed is None:
+        return None
+    parsed = parsed.quantize(Decimal(1)) if parsed == parsed.to_integral() else parsed.normalize()
+    return format(parsed, "f")
+
+
+class SignificantNumberInput(forms.NumberInput):
+    """A number field that shows 2.5 rather than the stored 2.500 (a quantity, a rate)."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            return significant(value)
+        return super().format_value(value)

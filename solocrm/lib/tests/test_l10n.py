@@ -109,3 +109,15 @@ def test_a_date_field_writes_iso_dates_in_chinese_for_the_browsers_date_picker()
         form = DayForm(data={"day": "2026年12月7日"})
         assert form.is_valid() and form.cleaned_data["day"] == DAY
         assert date_format(DAY, "l") == "星期一"
+
+
+def test_a_quantity_field_shows_its_significant_decimals():
+    from solocrm.sales.quotes.forms import QuoteLineForm
+
+    form = QuoteLineForm(initial={"name": "Work", "quantity": Decimal("2.500"), "unit_price": Decimal("1")})
+    assert 'value="2.5"' in str(form["quantity"])
+    assert l10n.significant(Decimal("10.000")) == "10" and l10n.significant(Decimal("0.125")) == "0.125"
+    assert l10n.significant("") is None
+    # What the user typed is shown back as typed.
+    bound = QuoteLineForm(data={"name": "Work", "quantity": "2.50", "unit_price": "1"})
+    assert 'value="2.50"' in str(bound["quantity"])
