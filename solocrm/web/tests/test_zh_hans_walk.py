@@ -30,6 +30,7 @@ from io import BytesIO
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core import mail
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
@@ -291,7 +292,8 @@ def world(owner, settings, tmp_path):
         ],
         actor=owner,
     )
-    sent = quotes.send_quote(draft, "buyer@example.com", actor=owner, base_url="http://testserver")
+    with translation.override("zh-hans"):  # as when the owner presses Send on a Chinese page
+        sent = quotes.send_quote(draft, "buyer@example.com", actor=owner, base_url="http://testserver")
     form = LeadForm.objects.create(name="Website enquiries", source="website")
     upload = BytesIO((",".join(UPLOADED_COLUMNS) + "\n伟,张,zhang.wei@example.com\n").encode())
     upload.name = "people.csv"
@@ -424,6 +426,15 @@ def test_every_page_in_chinese_has_no_english_string_of_the_catalog_and_no_engli
             assert response.status_code == 200, f"POST {url}: {response.status_code}"
             pieces = mask(visible_text(response.content.decode()), user)
             problems[f"POST {url}"].extend(findings(pieces, phrases, patterns, shared))
+
+    assert mail.outbox, "the quote e-mail was not sent"
+    for message in mail.outbox:  # the quote e-mail sent in Chinese
+        parts = [
+            message.subject,
+            message.body,
+            *(visible for html, _ in getattr(message, "alternatives", []) for visible in visible_text(html)),
+        ]
+        problems[f"e-mail {message.subject!r}"].extend(findings(mask(parts, user), phrases, patterns, shared))
 
     for must in ("web:home", "contacts:detail", "sales:board", "sales:quote_detail", "analytics:overview"):
         assert must in checked, f"{must} was not checked"
