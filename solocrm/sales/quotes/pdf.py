@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
@@ -111,7 +112,8 @@ class QuotePDF(FPDF):
         self.add_font(FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
         self.covered = set(coverage(FONT_DIR / "DejaVuSans.ttf"))
         self.missing: set[str] = set()
-        if needs_cjk(quote):
+        # The labels are Chinese too when the PDF is made in Chinese, whatever the quote says.
+        if needs_cjk(quote) or (get_language() or "").startswith(("zh", "ja", "ko")):
             self._add_cjk_fonts(quote)
         self.set_title(quote.number)
         self.set_creator("solocrm")
@@ -136,6 +138,16 @@ class QuotePDF(FPDF):
             self.covered |= coverage(path)
         if families:
             self.set_fallback_fonts(families, exact_match=False)
+
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 2.8.9: a line that starts with a fallback (CJK) character sets the main font
+        # inside a q…Q block and then believes the page still has it, so the next line of Latin
+        # text is drawn with no font set (garbled or blank: "致 Ada Lovelace" lost its name).
+        # Forgetting that the font is set makes fpdf2 set it again before the next line.
+        try:
+            return super()._render_styled_text_line(*args, **kwargs)
+        finally:
+            self.current_font_is_set_on_page = False
 
     def normalize_text(self, text: str) -> str:
         """Every character no font draws becomes U+FFFD: visible, never silently dropped."""

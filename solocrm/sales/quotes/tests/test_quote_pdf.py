@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from solocrm.sales.quotes import pdf as quote_pdf
 from solocrm.sales.quotes import services as quotes
@@ -88,6 +89,15 @@ def test_a_character_outside_every_font_is_replaced_visibly_not_dropped(deal, no
     text = "".join(pdf_text(quote_pdf.render_pdf(quote)).split())
     assert "设计\ufffd\ufffdend" in text
     assert "U+D55C" in caplog.text and "U+20000" in caplog.text
+
+
+def test_a_latin_quote_made_in_chinese_draws_its_chinese_labels(quote, no_system_font):
+    with translation.override("zh-hans"):
+        text = "".join(pdf_text(quote_pdf.render_pdf(quote)).split())
+    assert "小计" in text and "总额" in text and "Plantingplan" in text
+    # the Latin value after a Chinese label keeps its font (an fpdf2 bug worked around in QuotePDF)
+    assert "致AdaLovelace" in text and "公司AnalyticalEngines" in text and "983.25EUR" in text
+    assert "\ufffd" not in text
 
 
 def test_the_shipped_subset_covers_the_common_hanzi():
