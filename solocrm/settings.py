@@ -136,6 +136,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("SOLOCRM_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One long and one short date format per language, numbers grouped by thousands (docs/languages.md).
+# Grouping is asked for where a figure is shown (intcomma, floatformat "g", the money filter), not by
+# USE_THOUSAND_SEPARATOR, which would also group IDs and years written into URLs and attributes.
+FORMAT_MODULE_PATH = ["solocrm.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

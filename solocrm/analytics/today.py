@@ -45,11 +45,9 @@ def reorders_due(ctx: TodayContext):
         .order_by(F("clv").desc(nulls_last=True))[: ctx.take("reorder")]
     )
     for score in scores:
-        product = (
-            f" · {_('suggest %(product)s') % {'product': score.next_product_name}}"
-            if score.next_product_name
-            else ""
-        )
+        # Not inside an f-string: makemessages cannot see a message there.
+        suggest = _("suggest %(product)s") % {"product": score.next_product_name}
+        product = f" · {suggest}" if score.next_product_name else ""
         yield TodayItem(
             key=f"reorder:{score.contact.uuid}",
             kind="reorder",

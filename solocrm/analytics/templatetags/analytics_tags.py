@@ -167,6 +167,41 @@ def analytics_tabs(context) -> list[dict[str, Any]]:
     ]
 
 
+# The names of the metrics the models table shows, in words (a key not listed shows as it is).
+METRIC_LABELS = {
+    "log_likelihood": _lazy("Log-likelihood"),
+    "n_customers": _lazy("Customers"),
+    "customers": _lazy("Customers"),
+    "n_repeat": _lazy("Repeat customers"),
+    "holdout_customers": _lazy("Held-out customers"),
+    "at_risk_customers": _lazy("Customers at risk"),
+    "value_at_risk_total": _lazy("Value at risk"),
+    "silhouette": _lazy("Silhouette"),
+    "hit_rate": _lazy("Hit rate"),
+    "baseline_hit_rate": _lazy("Baseline hit rate"),
+    "leads_scored": _lazy("Leads scored"),
+    "leads": _lazy("Leads"),
+    "converted": _lazy("Converted"),
+    "repeat_rate": _lazy("Repeat rate"),
+    "median_days_between_orders": _lazy("Median days between orders"),
+    "nps": _lazy("NPS"),
+    "csat": _lazy("CSAT"),
+    "responses": _lazy("Responses"),
+    "mape": _lazy("MAPE"),
+    "naive_mape": _lazy("Naive MAPE"),
+    "backtest_months": _lazy("Backtest months"),
+    "aicc": _lazy("AICc"),
+    "aov": _lazy("Average order value"),
+    "conversion_rate": _lazy("Conversion rate"),
+}
+
+
+@register.filter
+def metric_label(name: str) -> str:
+    """'hit_rate' -> 'Hit rate' in the current language."""
+    return str(METRIC_LABELS.get(name, name))
+
+
 @register.filter
 def key_metric_value(value: Any) -> str:
     """A metric for the models table: 0.8123 -> '0.812', 12345 -> '12,345'."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from solocrm.lib.l10n import SignificantNumberInput
 from solocrm.lib.normalize import (
     MAX_MONEY,
 )
@@ -74,7 +75,7 @@ class QuoteLineForm(forms.Form):
         max_digits=13,
         decimal_places=3,
         initial=Decimal("1"),
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        widget=SignificantNumberInput(attrs={"step": "any", "inputmode": "decimal"}),  # 2.5, not 2.500
     )
     unit_price = forms.DecimalField(
         label=_("Unit price"),

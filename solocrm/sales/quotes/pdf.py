@@ -1,11 +1,17 @@
 """The PDF of a quote, drawn with fpdf2.
 
 fpdf2's built-in fonts cover Latin-1 only, so the PDF uses DejaVu Sans (vendored in
-solocrm/sales/quotes/fonts/, Bitstream Vera licence): Latin, Greek, Cyrillic and most symbols. For
-Chinese, Japanese and Korean text a CJK font is added as a fallback: the file named by
-SOLOCRM_PDF_FONT, else the first of the usual system fonts that exists (Noto Sans CJK, WenQuanYi,
-AR PL, Microsoft YaHei…). Without one, characters no font has are drawn as empty boxes and the
-PDF still renders; the printable HTML page (the browser's fonts) is the fallback then."""
+solocrm/sales/quotes/fonts/, Bitstream Vera licence): Latin, Greek, Cyrillic and most symbols.
+Chinese, Japanese and Korean text falls back to a CJK font, in this order:
+
+1. the file named by SOLOCRM_PDF_FONT, when set;
+2. NotoSansSC-Subset.otf, shipped beside DejaVu (SIL OFL; GB 2312's 6,763 common Hanzi, CJK
+   punctuation, kana and full-width forms; made by tools/subset_cjk_font.py), so Chinese never
+   vanishes on a machine without a CJK font;
+3. for characters neither has (a rare Hanzi, Hangul), the first usual system CJK font that exists.
+
+A character that no font has is drawn as U+FFFD (the replacement character, a visible "?" in a
+diamond) and logged, never dropped silently. docs/languages.md has the details."""
 
 from __future__ import annotations
 
@@ -16,10 +22,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from solocrm.lib import l10n
 from solocrm.sales.quotes.models import Quote
 from solocrm.sales.quotes.services import business_name
 
@@ -28,7 +37,10 @@ logger = logging.getLogger(__name__)
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"
 CJK_FAMILY = "CJK"
-# Checked in order when SOLOCRM_PDF_FONT is not set (Debian/Ubuntu, Fedora/Arch, macOS, Windows).
+CJK_SUBSET = FONT_DIR / "NotoSansSC-Subset.otf"
+REPLACEMENT = "\ufffd"
+# Checked in order for characters outside the shipped subset (Debian/Ubuntu, Fedora/Arch, macOS,
+# Windows).
 CJK_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -45,14 +57,30 @@ GREY = (71, 85, 105)
 
 
 @lru_cache(maxsize=4)
-def cjk_font(configured: str = "") -> Path | None:
-    """The CJK fallback font file: SOLOCRM_PDF_FONT when it exists, else a known system font."""
-    for candidate in (configured, *CJK_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
+def configured_font(configured: str) -> Path | None:
+    """SOLOCRM_PDF_FONT when it names a file."""
+    if configured and Path(configured).is_file():
+        return Path(configured)
     if configured:
-        logger.warning("SOLOCRM_PDF_FONT=%s does not exist; looking for a system CJK font", configured)
+        logger.warning("SOLOCRM_PDF_FONT=%s does not exist; using the shipped CJK font", configured)
     return None
+
+
+@lru_cache(maxsize=1)
+def system_cjk_font() -> Path | None:
+    """The first usual system CJK font that exists, for characters outside the shipped subset."""
+    return next((Path(candidate) for candidate in CJK_CANDIDATES if Path(candidate).is_file()), None)
+
+
+@lru_cache(maxsize=8)
+def coverage(path: Path) -> frozenset[int]:
+    """The code points a font file draws (the first face of a collection, as fpdf2 uses)."""
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap())
+    except Exception:  # an unreadable font covers nothing; fpdf2 would refuse it anyway
+        logger.exception("cannot read the character map of %s", path)
+        return frozenset()
 
 
 def _texts(quote: Quote):
@@ -66,8 +94,12 @@ def _texts(quote: Quote):
 
 def needs_cjk(quote: Quote) -> bool:
     """Whether the quote holds CJK text (U+2E80 on: radicals, kana, ideographs, hangul,
-    full-width forms); loading a CJK font takes a while, so only such quotes pay for it."""
+    full-width forms); only such quotes embed a CJK font."""
     return any(ord(char) >= 0x2E80 for text in _texts(quote) for char in text)
+
+
+def _needs_no_glyph(char: str) -> bool:
+    return char.isspace() or ord(char) < 0x20
 
 
 class QuotePDF(FPDF):
@@ -78,17 +110,61 @@ class QuotePDF(FPDF):
         self.set_auto_page_break(True, margin=20)
         self.add_font(FAMILY, "", FONT_DIR / "DejaVuSans.ttf")
         self.add_font(FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
-        fallback = cjk_font(getattr(settings, "SOLOCRM_PDF_FONT", "") or "") if needs_cjk(quote) else None
-        if fallback is not None:
-            try:
-                self.add_font(CJK_FAMILY, "", fallback)
-                self.add_font(CJK_FAMILY, "B", fallback)
-                self.set_fallback_fonts([CJK_FAMILY], exact_match=False)
-            except Exception:  # a font fpdf2 cannot read must not cost the customer their PDF
-                logger.exception("cannot use %s as the PDF's CJK font", fallback)
+        self.covered = set(coverage(FONT_DIR / "DejaVuSans.ttf"))
+        self.missing: set[str] = set()
+        # The labels are Chinese too when the PDF is made in Chinese, whatever the quote says.
+        if needs_cjk(quote) or (get_language() or "").startswith(("zh", "ja", "ko")):
+            self._add_cjk_fonts(quote)
         self.set_title(quote.number)
         self.set_creator("solocrm")
         self.set_author(business_name())
+
+    def _add_cjk_fonts(self, quote: Quote) -> None:
+        chars = {char for text in _texts(quote) for char in text if not _needs_no_glyph(char)}
+        configured = configured_font(getattr(settings, "SOLOCRM_PDF_FONT", "") or "")
+        candidates = [configured, CJK_SUBSET]
+        if chars - self.covered - (coverage(configured) if configured else set()) - coverage(CJK_SUBSET):
+            candidates.append(system_cjk_font())  # a system font is large: only when it is needed
+        families = []
+        for index, path in enumerate(dict.fromkeys(p for p in candidates if p is not None)):
+            family = f"{CJK_FAMILY}{index}"
+            try:
+                self.add_font(family, "", path)
+                self.add_font(family, "B", path)
+            except Exception:  # a font fpdf2 cannot read must not cost the customer their PDF
+                logger.exception("cannot use %s as a CJK font of the PDF", path)
+                continue
+            families.append(family)
+            self.covered |= coverage(path)
+        if families:
+            self.set_fallback_fonts(families, exact_match=False)
+
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 2.8.9: a line that starts with a fallback (CJK) character sets the main font
+        # inside a q…Q block and then believes the page still has it, so the next line of Latin
+        # text is drawn with no font set (garbled or blank: "致 Ada Lovelace" lost its name).
+        # Forgetting that the font is set makes fpdf2 set it again before the next line.
+        try:
+            return super()._render_styled_text_line(*args, **kwargs)
+        finally:
+            self.current_font_is_set_on_page = False
+
+    def normalize_text(self, text: str) -> str:
+        """Every character no font draws becomes U+FFFD: visible, never silently dropped."""
+        if any(not _needs_no_glyph(char) and ord(char) not in self.covered for char in text):
+            chars = []
+            for char in text:
+                if _needs_no_glyph(char) or ord(char) in self.covered:
+                    chars.append(char)
+                else:
+                    if char not in self.missing:
+                        logger.warning(
+                            "quote %s: no font draws %r (U+%04X)", self.quote.number, char, ord(char)
+                        )
+                    self.missing.add(char)
+                    chars.append(REPLACEMENT)
+            text = "".join(chars)
+        return super().normalize_text(text)
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -103,18 +179,15 @@ class QuotePDF(FPDF):
 
 
 def money(value: Decimal, currency: str) -> str:
-    return f"{formats.number_format(value, 2, use_l10n=True, force_grouping=True)} {currency}"
+    return l10n.money(value, currency)
 
 
 def _quantity(value: Decimal) -> str:
-    # 2.000 → "2", 1.500 → "1.5" (normalize alone would write 10 as "1E+1")
-    return formats.number_format(
-        value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    )
+    return l10n.quantity(value)  # 2.000 → "2", 1.500 → "1.5"
 
 
 def _percent(value: Decimal) -> str:
-    return f"{formats.number_format(value.normalize(), None)} %" if value else ""
+    return l10n.percent(value) if value else ""
 
 
 def _day(value) -> str:

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from solocrm.contacts.choices import InteractionKind
@@ -415,7 +416,8 @@ def quote_for_token(token: str, *, for_update: bool = False, now: datetime | Non
     if (now or timezone.now()) >= expires_at(last_day):
         raise LinkError(
             410,
-            _("This quote expired on %(day)s. Please ask for a new one.") % {"day": last_day.isoformat()},
+            _("This quote expired on %(day)s. Please ask for a new one.")
+            % {"day": date_format(last_day, "DATE_FORMAT")},
             quote,
         )
     if not quote.deal.is_open:

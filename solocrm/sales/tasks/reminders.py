@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -218,7 +219,7 @@ def render_digest(digest: Digest) -> EmailMultiAlternatives:
             "solocrm: %(count)d task for %(day)s",
             "solocrm: %(count)d tasks for %(day)s",
             digest.total,
-        ) % {"count": digest.total, "day": digest.day.isoformat()}
+        ) % {"count": digest.total, "day": date_format(digest.day, "DATE_FORMAT")}
         text = render_to_string("sales/email/digest.txt", context)
         html = render_to_string("sales/email/digest.html", context)
     message = EmailMultiAlternatives(subject, text, to=[digest.user.email])

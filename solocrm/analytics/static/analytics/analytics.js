@@ -11,8 +11,10 @@
 
   function formatter(format, currency) {
     var options = { maximumFractionDigits: 0 };
+    var suffix = "";
     if (format === "money") {
-      options = { style: "currency", currency: currency || "USD", maximumFractionDigits: 0 };
+      // As in the tables (docs/languages.md): the grouped amount and the ISO code, "50,190 EUR".
+      suffix = currency ? " " + currency : "";
     } else if (format === "percent") {
       options = { style: "percent", maximumFractionDigits: 0 };
     } else if (format === "decimal") {
@@ -21,11 +23,11 @@
     var number;
     try {
       number = new Intl.NumberFormat(lang, options);
-    } catch (error) { // an unknown currency code: show the plain number
-      number = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+    } catch (error) { // a language the browser does not know: its default
+      number = new Intl.NumberFormat(undefined, options);
     }
     return function (value) {
-      return value === null || value === undefined ? "—" : number.format(value);
+      return value === null || value === undefined ? "—" : number.format(value) + suffix;
     };
   }
 

@@ -55,6 +55,18 @@ def sent_quote(deal: Deal, actor=None, **data):
     return quotes.send_quote(quote, "ada@example.com", actor=actor, base_url="http://testserver")
 
 
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescape(match: re.Match) -> bytes:
+    """A PDF string escape: \\n, \\b…, an octal \\ddd, or an escaped character (\\( \\) \\\\); glyph ids
+    of a CJK font often have such bytes."""
+    code = match[1]
+    if code[:1].isdigit():
+        return bytes((int(code, 8) & 0xFF,))
+    return _ESCAPES.get(code, code)
+
+
 def pdf_text(data: bytes) -> str:
     """The text drawn in a PDF made by fpdf2: the show-text strings of every page, decoded with
     each font's ToUnicode map (fpdf2 writes glyph ids, not characters, for TrueType fonts)."""
@@ -83,9 +95,7 @@ def pdf_text(data: bytes) -> str:
             if token[1]:
                 font = token[1]
             elif font in cmaps:
-                raw = re.sub(
-                    rb"\\(.)", lambda m: {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m[1], m[1]), token[2]
-                )
+                raw = re.sub(rb"\\([0-7]{1,3}|.)", _unescape, token[2], flags=re.S)
                 codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2)]
                 text.append("".join(cmaps[font].get(code, "\ufffd") for code in codes))
     return " ".join(text)

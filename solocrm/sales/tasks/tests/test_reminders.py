@@ -192,7 +192,7 @@ def test_the_digest_e_mail_has_text_and_html_with_absolute_links(owner, settings
     assert reminders.send_digest(owner, at(2031, 7, 1, 8)) is True
     message = mailoutbox[0]
     assert message.to == [owner.email]
-    assert message.subject == "solocrm: 1 task for 2031-07-01"
+    assert message.subject == "solocrm: 1 task for 1 July 2031"  # the long date of the language
     link = f"https://crm.example.com/sales/tasks/{task.uuid}/"
     assert link in message.body and "Call <Ada> & co" in message.body
     html = message.alternatives[0][0]
