@@ -328,6 +328,7 @@ KWARGS = {
     # URL name (or its prefix before the first "_" of the name) -> how to fill its parameters.
     "users:revoke_token": None,  # POST only
     "contacts:": lambda w: {"public_id": w["contact"].uuid},
+    "contacts:edit_field": lambda w: {"public_id": w["contact"].uuid, "key": "title"},
     "contacts:company_": lambda w: {"public_id": w["company"].uuid},
     "contacts:import_": lambda w: {"public_id": w["import"]},
     "sales:task_": lambda w: {"public_id": w["task"].uuid},
