@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from solocrm.lib.access import role_of
+from solocrm.lib.business import business_settings
 from solocrm.lib.roles import Role
 from solocrm.sales.choices import RecurrenceUnit
 from solocrm.sales.tasks.models import Task
@@ -43,7 +44,7 @@ SNOOZE_CHOICES = ("hour", "tomorrow", "week")
 
 def local_zone():
     """The owner's time zone: the digest hour, "today" and all-day tasks are counted in it."""
-    return timezone.get_default_timezone()
+    return business_settings().zone
 
 
 def local_moment(day: date, at: time) -> datetime:
@@ -198,9 +199,10 @@ def public_url(path: str, request=None) -> str:
 
 
 def digest_language(user) -> str:
-    """The language of a user's e-mails: the site's (SOLOCRM_LANGUAGE) — solocrm does not store
-    a per-user language yet; the switch in the header only lasts for the browser session."""
-    return settings.LANGUAGE_CODE
+    """The language of a user's e-mails: the business's (settings page or SOLOCRM_LANGUAGE) —
+    solocrm does not store a per-user language yet; the switch in the header only lasts for the
+    browser session."""
+    return business_settings().language
 
 
 def render_digest(digest: Digest) -> EmailMultiAlternatives:
