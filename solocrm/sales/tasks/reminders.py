@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from solocrm.lib.access import role_of
-from solocrm.lib.business import business_settings
+from solocrm.lib.business import business_settings, mail_goes_to_outbox
 from solocrm.lib.roles import Role
 from solocrm.sales.choices import RecurrenceUnit
 from solocrm.sales.tasks.models import Task
@@ -251,7 +251,8 @@ def send_digest(user, now: datetime) -> bool:
         return False
     render_digest(digest).send()
     log.info(
-        "digest sent to %s: %d overdue, %d today",
+        "digest %s %s: %d overdue, %d today",
+        "saved to the outbox (no mail server) for" if mail_goes_to_outbox() else "sent to",
         user.get_username(),
         digest.overdue_count,
         digest.today_count,

@@ -389,3 +389,16 @@ def test_the_api_reads_and_changes_settings_for_the_owner_only(owner_client, ass
     locked = owner_client.patch(url, {"time_zone": "UTC"}, content_type="application/json")
     assert locked.status_code == 422 and "SOLOCRM_TIME_ZONE" in locked.json()["detail"]
     assert owner_client.get(url).json()["locked"] == {"time_zone": "SOLOCRM_TIME_ZONE"}
+
+
+def test_the_digest_and_lead_form_pages_say_where_their_emails_go(owner_client, owner, outbox_dir):
+    from solocrm.sales.leadforms import services as leadforms
+
+    form = leadforms.create_lead_form({"name": "Website", "fields": ["email"], "source": "web"}, actor=owner)
+    pages = [reverse("account:preferences"), reverse("sales:leadform_detail", args=[form.uuid])]
+    for page in pages:
+        html = owner_client.get(page).content.decode()
+        assert "saved to the outbox" in html and f"{URL}#mail" in html
+    business.update_settings({"smtp_host": "mail.example.com"}, actor=owner)
+    for page in pages:
+        assert "saved to the outbox" not in owner_client.get(page).content.decode()
