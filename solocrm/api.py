@@ -301,7 +301,7 @@ def patch_settings(request: HttpRequest, payload: SettingsIn):
     )
     if not form.is_valid():
         raise HttpError(422, "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()))
-    form.save(request.user)
+    form.save(request.user, only=set(changes))
     return _settings_out()
 
 

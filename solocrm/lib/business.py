@@ -12,7 +12,9 @@ sender that tells the user "sent" asks it first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -73,6 +75,8 @@ class BusinessSettings:
 
 
 _loader: Callable[[], BusinessSettings] | None = None
+# One copy per request (or job), set by the middleware: the many reads of a page cost nothing.
+_this_request: ContextVar[BusinessSettings | None] = ContextVar("business_settings", default=None)
 
 
 def register(loader: Callable[[], BusinessSettings]) -> None:
@@ -84,9 +88,27 @@ def register(loader: Callable[[], BusinessSettings]) -> None:
 def business_settings() -> BusinessSettings:
     """The effective settings, cached per process and reloaded after any change (also one made
     by another process), so a change on the page applies from the next request on."""
+    if (held := _this_request.get()) is not None:
+        return held
     if _loader is None:
         raise ImproperlyConfigured("solocrm.users is not installed: no business settings")
     return _loader()
+
+
+@contextmanager
+def held_for_this_request() -> Iterator[BusinessSettings]:
+    """Load the settings once and use that copy until the block ends (a request, a job)."""
+    token = _this_request.set(None)
+    _this_request.set(business_settings())
+    try:
+        yield business_settings()
+    finally:
+        _this_request.reset(token)
+
+
+def drop_held_copy() -> None:
+    """After a change: the rest of this request reads the new values."""
+    _this_request.set(None)
 
 
 def mail_goes_to_outbox() -> bool:

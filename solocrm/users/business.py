@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from solocrm.lib.business import SMTP_PLAIN, SMTP_SSL, SMTP_STARTTLS, BusinessSettings
+from solocrm.lib.business import SMTP_PLAIN, SMTP_SSL, SMTP_STARTTLS, BusinessSettings, drop_held_copy
 from solocrm.users import crypto
 from solocrm.users.models import AuditLog, BusinessProfile
 
@@ -106,9 +106,10 @@ def _stored() -> dict[str, Any]:
 
 
 def forget() -> None:
-    """Drop this process's copy: the next read loads the row again."""
+    """Drop this process's copy (and this request's): the next read loads the row again."""
     global _cache
     _cache = (_NOT_LOADED, {})
+    drop_held_copy()
 
 
 def assume_nothing_saved() -> None:
@@ -116,6 +117,7 @@ def assume_nothing_saved() -> None:
     starts empty; a test that saves settings makes the next read load them)."""
     global _cache
     _cache = (_stamp(), {})
+    drop_held_copy()
 
 
 def _announce_change() -> None:

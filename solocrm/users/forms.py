@@ -249,12 +249,14 @@ class BusinessSettingsForm(forms.Form):
             self.add_error("work_end", _("The working day must end after it starts."))
         return data
 
-    def save(self, actor) -> None:
+    def save(self, actor, only=None) -> None:
+        """Store the form's values (``only``: just these fields — the API and command line change
+        what they were given, and leave the rest to their defaults)."""
         data = self.cleaned_data
         values = {
             name: data.get(name)
             for name in business.EDITABLE
-            if name in data and not self.fields[name].disabled
+            if name in data and not self.fields[name].disabled and (only is None or name in only)
         }
         business.update_settings(
             values,

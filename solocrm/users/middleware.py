@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant
 
-from solocrm.lib.business import business_settings
+from solocrm.lib.business import held_for_this_request
 
 FIRST_RUN_EXEMPT_PREFIXES = ("/setup/", "/static/", "/api/", "/i18n/")
 # Once a user exists it stays true for the life of the process: no query per request after
@@ -48,7 +48,10 @@ class BusinessSettingsMiddleware:
     def __call__(self, request):
         if request.path.startswith(self.EXEMPT):
             return self.get_response(request)
-        config = business_settings()
+        with held_for_this_request() as config:
+            return self._respond(request, config)
+
+    def _respond(self, request, config):
         timezone.activate(config.zone)
         if config.language_chosen and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             try:

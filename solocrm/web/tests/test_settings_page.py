@@ -352,6 +352,7 @@ def test_the_command_line_shows_and_sets_settings(owner, monkeypatch, capsys, tm
     call_command("settings", "set", "logo", str(logo))
     config = business_settings()
     assert config.business_name == "Blue Fern Ltd" and config.work_days == (0, 2, 4)
+    assert BusinessProfile.objects.get().currency == ""  # untouched: still the default
     assert config.smtp_password == PASSWORD and config.logo is not None
     with pytest.raises(CommandError, match="time_zone"):
         call_command("settings", "set", "time_zone", "Mars/Olympus")

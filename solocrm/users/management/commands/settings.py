@@ -89,5 +89,5 @@ class Command(BaseCommand):
         if not form.is_valid():
             errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
             raise CommandError(errors)
-        form.save(actor=None)
+        form.save(actor=None, only=set(changes))
         self.stderr.write(_("Saved. It applies from the next request and e-mail on, without a restart."))
