@@ -6,6 +6,7 @@ from django.core.cache import cache
 
 from solocrm.jobs.tests.workers import workers  # noqa: F401 - real `solocrm worker` processes
 from solocrm.lib.access import set_role
+from solocrm.users import business
 from solocrm.users.middleware import forget_that_users_exist
 from solocrm.web.tests.browser import browser_page  # noqa: F401 - the browser tests' fixture
 
@@ -30,6 +31,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _no_saved_business_settings(_jobs_run_inline):
+    """Each test starts as if nothing were saved on the settings page (the values come from
+    the settings the test sets), without a query; a test that saves settings reads them back."""
+    business.assume_nothing_saved()  # after the data directory (with the version file) is set
+    yield
+    business.assume_nothing_saved()
 
 
 def _make_user(username: str, role: str):

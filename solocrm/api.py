@@ -8,7 +8,7 @@ is read, so a viewer gets 403 rather than a validation error. Errors are JSON ``
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 
 import pydantic
 from django.contrib.auth import get_user_model
@@ -30,8 +30,10 @@ from solocrm.contacts.api import router as contacts_router
 from solocrm.contacts.services import Conflict
 from solocrm.lib import access
 from solocrm.lib.api import Pagination, RequiredText, WriteSchema, responses
+from solocrm.lib.business import business_settings
 from solocrm.lib.roles import Action
 from solocrm.users import services as user_services
+from solocrm.users.forms import settings_form_for
 from solocrm.users.models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -213,6 +215,96 @@ def revoke_token(request: HttpRequest, uuid: str):
     return Status(204, None)
 
 
+# --- the business settings (the settings page): owner only, secrets write-only ----------------
+
+settings_router = Router(
+    tags=["settings"], auth=[TokenAuth(by_method=False), RoleSessionAuth(by_method=False)]
+)
+
+
+class SettingsOut(Schema):
+    business_name: str
+    business_address: str
+    has_logo: bool = Field(description="A logo is uploaded (set it on the settings page or the command line)")
+    currency: str
+    time_zone: str
+    phone_region: str
+    language: str
+    work_days: list[int] = Field(description="Working days, Monday = 0")
+    work_start: time | None
+    work_end: time | None
+    smtp_host: str = Field(description="Blank: e-mails are saved to the outbox folder")
+    smtp_port: int
+    smtp_security: str = Field(description="starttls, ssl or none")
+    smtp_user: str
+    password_stored: bool = Field(description="An SMTP password is set (it is never returned)")
+    from_email: str
+    mail_configured: bool
+    locked: dict[str, str] = Field(
+        description="Fields set by an environment variable (which wins): name -> variable"
+    )
+
+
+class SettingsIn(WriteSchema):
+    business_name: str | None = Field(None, max_length=200)
+    business_address: str | None = Field(None, max_length=1000)
+    currency: str | None = Field(None, max_length=10)
+    time_zone: str | None = Field(None, max_length=64)
+    phone_region: str | None = Field(None, max_length=10)
+    language: str | None = Field(None, max_length=10, description="en, zh-hans; blank: the browser's")
+    work_days: list[int] | None = Field(None, max_length=7)
+    work_start: time | None = None
+    work_end: time | None = None
+    smtp_host: str | None = Field(None, max_length=255)
+    smtp_port: int | None = Field(None, ge=1, le=65535)
+    smtp_security: str | None = Field(None, max_length=10)
+    smtp_user: str | None = Field(None, max_length=255)
+    smtp_password: str | None = Field(None, max_length=500, description="Write-only; blank: forget it")
+    from_email: str | None = Field(None, max_length=254)
+    remove_logo: bool | None = None
+
+
+def _settings_out() -> dict:
+    config = business_settings()
+    values = {name: getattr(config, name) for name in SettingsOut.model_fields if hasattr(config, name)}
+    values.update(
+        work_days=list(config.work_days),
+        has_logo=config.logo is not None,
+        password_stored=bool(config.smtp_password),
+        mail_configured=config.mail_configured,
+        locked=dict(config.locked),
+    )
+    return values
+
+
+@settings_router.get("/settings", response=responses({200: SettingsOut}))
+def get_settings(request: HttpRequest):
+    """The effective business settings (owner only). The SMTP password is never returned."""
+    access.require(request.user, Action.ADMIN)
+    return _settings_out()
+
+
+@settings_router.patch("/settings", response=responses({200: SettingsOut}))
+def patch_settings(request: HttpRequest, payload: SettingsIn):
+    """Change some settings (owner only), validated like the settings page. A field set by an
+    environment variable cannot change here (422 naming the variable)."""
+    access.require(request.user, Action.ADMIN)
+    changes = payload.model_dump(exclude_unset=True)
+    locked = business_settings().locked
+    if fixed := sorted(set(changes) & set(locked)):
+        raise HttpError(422, _("Set by %(variable)s.") % {"variable": locked[fixed[0]]} + f" ({fixed[0]})")
+    if "smtp_password" in changes and not changes["smtp_password"]:
+        changes.pop("smtp_password")
+        changes["clear_password"] = True
+    form = settings_form_for(
+        {k: v for k, v in changes.items() if v is not None or k in ("work_start", "work_end")}
+    )
+    if not form.is_valid():
+        raise HttpError(422, "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()))
+    form.save(request.user, only=set(changes))
+    return _settings_out()
+
+
 api.add_router("/", contacts_router)
 api.add_router("/", "solocrm.sales.orders.api.router")  # products and orders
 api.add_router("/", "solocrm.sales.tasks.api.router")  # tasks, activities, the calendar feed URL
@@ -220,6 +312,7 @@ api.add_router("/", "solocrm.sales.leadforms.api.router")  # lead forms and lead
 api.add_router("/", "solocrm.sales.quotes.api.router")  # quotes and attachments
 api.add_router("/", "solocrm.sales.deals.api.router")  # pipelines, stages, deals, forecast
 api.add_router("/", tokens_router)
+api.add_router("/", settings_router)
 api.add_router("/", analytics_router)
 api.add_router("/", "solocrm.jobs.api.router")  # background jobs
 

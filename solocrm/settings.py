@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Every page needs a log-in unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The business's time zone (and default language) from the settings page, per request.
+    "solocrm.users.middleware.BusinessSettingsMiddleware",
     "solocrm.users.middleware.FirstRunMiddleware",
     "solocrm.sales.quotes.middleware.AttachmentSizeLimitMiddleware",
 ]
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "solocrm.lib.access.role_context",
+                "solocrm.users.context_processors.mail_banner",
             ],
         },
     },
@@ -133,6 +136,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = env("SOLOCRM_LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The default zone; the settings page may choose another (activated per request and per job).
 TIME_ZONE = env("SOLOCRM_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -200,7 +204,9 @@ SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()
 # of (an old export analysed today makes everyone look silent): see docs/analytics.md, "As of".
 SOLOCRM_ANALYTICS_STALE_DAYS = int(env("SOLOCRM_ANALYTICS_STALE_DAYS", "180"))
 
-# Business defaults
+# Business defaults. The owner sets these on the settings page (/settings/, stored in the
+# database); read them through solocrm.lib.business.business_settings(), never from here: these
+# are only the environment's values (which win over the page) or the defaults.
 SOLOCRM_CURRENCY = env("SOLOCRM_CURRENCY", "USD").upper()
 SOLOCRM_PHONE_REGION = env("SOLOCRM_PHONE_REGION", "US").upper()
 # The business as quotes (printable page, PDF, e-mail) name it; the address may hold "\n" for
@@ -211,19 +217,17 @@ SOLOCRM_BUSINESS_ADDRESS = env("SOLOCRM_BUSINESS_ADDRESS").replace("\\n", "\n")
 # blank: the first well-known system CJK font found (see docs/quotes.md).
 SOLOCRM_PDF_FONT = env("SOLOCRM_PDF_FONT")
 
-# E-mail: SMTP when a host is given; otherwise every message is written to data/outbox so that
-# nothing is lost before the owner configures a server.
-if env("SOLOCRM_SMTP_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env("SOLOCRM_SMTP_HOST")
-    EMAIL_PORT = int(env("SOLOCRM_SMTP_PORT", "587"))
-    EMAIL_HOST_USER = env("SOLOCRM_SMTP_USER")
-    EMAIL_HOST_PASSWORD = env("SOLOCRM_SMTP_PASSWORD")
-    EMAIL_USE_TLS = env_bool("SOLOCRM_SMTP_TLS", EMAIL_PORT == 587)
-    EMAIL_USE_SSL = env_bool("SOLOCRM_SMTP_SSL", EMAIL_PORT == 465)
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = DATA_DIR / "outbox"
+# E-mail: SMTP when a host is given (here or on the settings page, /settings/); otherwise every
+# message is written to data/outbox so that nothing is lost before the owner sets up a server.
+# The backend reads the effective server at send time (solocrm.users.mail), so a server saved on
+# the page is used by the next e-mail without a restart; an environment variable wins.
+EMAIL_BACKEND = "solocrm.users.mail.EmailBackend"
+EMAIL_FILE_PATH = DATA_DIR / "outbox"
+EMAIL_TIMEOUT = 30
+SOLOCRM_SMTP_HOST = env("SOLOCRM_SMTP_HOST")
+SOLOCRM_SMTP_PORT = env("SOLOCRM_SMTP_PORT")
+SOLOCRM_SMTP_USER = env("SOLOCRM_SMTP_USER")
+SOLOCRM_SMTP_PASSWORD = env("SOLOCRM_SMTP_PASSWORD")
 DEFAULT_FROM_EMAIL = env("SOLOCRM_FROM_EMAIL", "solocrm@localhost")
 
 SESSION_COOKIE_HTTPONLY = True

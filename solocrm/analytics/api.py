@@ -11,7 +11,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -23,6 +22,7 @@ from ninja.responses import Status
 from solocrm.contacts.models import Contact
 from solocrm.lib import access
 from solocrm.lib.api import Pagination, WriteSchema, responses
+from solocrm.lib.business import business_settings
 from solocrm.lib.filters import ListFilter
 
 from . import asof, jobs
@@ -125,7 +125,7 @@ class ScoreOut(Schema):
 
     @staticmethod
     def resolve_currency(obj: CustomerScore) -> str:
-        return settings.SOLOCRM_CURRENCY
+        return business_settings().currency
 
 
 @router.get("/analytics/scores", response=responses({200: list[ScoreOut]}))
@@ -180,7 +180,7 @@ def list_segments(request: HttpRequest):
     return {
         "computed_at": report.created_at if report else None,
         "customers": customers if isinstance(customers, int) and not isinstance(customers, bool) else None,
-        "currency": settings.SOLOCRM_CURRENCY,
+        "currency": business_settings().currency,
         "segments": segment_rows(report),
     }
 

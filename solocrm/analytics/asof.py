@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from solocrm.lib.business import business_settings
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order
 
@@ -59,7 +60,7 @@ def latest_order_day(end: date) -> date | None:
     cutoff = timezone.make_aware(datetime.combine(end + timedelta(days=1), time()))
     newest = (
         Order.objects.filter(
-            status__in=REVENUE_STATUSES, currency=settings.SOLOCRM_CURRENCY, ordered_at__lt=cutoff
+            status__in=REVENUE_STATUSES, currency=business_settings().currency, ordered_at__lt=cutoff
         )
         .order_by("-ordered_at", "-id")
         .values_list("ordered_at", flat=True)

@@ -7,9 +7,9 @@ aggregate over an aggregate; it runs on SQLite and PostgreSQL alike, with the fe
 that differ (day and month numbers) chosen by ``Dialect``. Table and column names come from the
 models; every value is a query parameter.
 
-Days are whole days since 1970-01-01 in the owner's time zone (``settings.TIME_ZONE``) at its
+Days are whole days since 1970-01-01 in the owner's time zone (``business_settings().zone``) at its
 current UTC offset: purchases on the same local day merge, as the buy-till-you-die models want.
-Money is in the owner's currency (``settings.SOLOCRM_CURRENCY``); orders in other currencies
+Money is in the owner's currency (``business_settings().currency``); orders in other currencies
 are left out of the money figures (a model of spend cannot add yen to euros).
 """
 
@@ -21,15 +21,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import connection, connections
 from pandas.api.types import union_categoricals
 
 from solocrm.contacts.models import Contact, Interaction
+from solocrm.lib.business import business_settings
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order, OrderLine, Product
 
@@ -207,7 +206,7 @@ class Dialect:
 
     @classmethod
     def current(cls) -> Dialect:
-        zone = ZoneInfo(settings.TIME_ZONE)
+        zone = business_settings().zone
         offset = datetime.now(zone).utcoffset() or timedelta(0)
         return cls(connection.vendor, int(offset.total_seconds()))
 
@@ -268,7 +267,7 @@ def _revenue_filter(end: date, *, with_contact: bool = True) -> tuple[str, list]
     statuses = sorted(s.value for s in REVENUE_STATUSES)
     marks = ", ".join(["%s"] * len(statuses))
     clause = f"o.{O.status} IN ({marks}) AND o.{O.currency} = %s AND o.{O.ordered_at} < %s"
-    params = [*statuses, settings.SOLOCRM_CURRENCY, _local_midnight_utc(end + timedelta(days=1))]
+    params = [*statuses, business_settings().currency, _local_midnight_utc(end + timedelta(days=1))]
     if with_contact:
         clause += f" AND o.{O.contact} IS NOT NULL"
     return clause, params

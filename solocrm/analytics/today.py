@@ -3,12 +3,12 @@ customers due for a re-order by their own rhythm, and valuable customers slippin
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import F, FloatField, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.today import TodayContext, TodayItem, contact_actions, provider, value_points
 
 from .models import CustomerScore
@@ -78,7 +78,7 @@ def valuable_customers_at_risk(ctx: TodayContext):
             % {
                 "risk": round(100 * score.churn_risk),
                 "value": f"{score.value_at_risk:,.0f}",
-                "currency": settings.SOLOCRM_CURRENCY,
+                "currency": business_settings().currency,
             },
             score=BASE_AT_RISK + value_points(score.value_at_risk),
             url=reverse("contacts:detail", args=[score.contact.uuid]),

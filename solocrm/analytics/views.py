@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Func, Q, QuerySet, Subquery
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from solocrm.contacts.choices import Channel
 from solocrm.lib.access import role_required
+from solocrm.lib.business import business_settings
 from solocrm.lib.http import wants_partial
 from solocrm.lib.normalize import finite_number
 from solocrm.lib.roles import Action
@@ -93,7 +93,7 @@ def chart(kind: str, labels: list, datasets: list[dict], fmt: str = "number", **
         "labels": [str(label) for label in labels],
         "datasets": datasets,
         "format": fmt,
-        "currency": settings.SOLOCRM_CURRENCY,
+        "currency": business_settings().currency,
         **options,
     }
 
@@ -776,7 +776,7 @@ def cohorts(request: HttpRequest) -> HttpResponse:
         "metric": metric,
         "table": table,
         "metrics": metrics_of(report),
-        "currency": settings.SOLOCRM_CURRENCY,
+        "currency": business_settings().currency,
     }
     return render(request, "analytics/cohorts.html", context)
 
@@ -1054,7 +1054,7 @@ def model_row(model: FittedModel) -> dict[str, Any]:
 def explained(report: FittedModel) -> Explanation:
     """What a stored model says, its trust badge and its fit warnings (``explain.explain``)."""
     return explain(
-        report.kind, report.params, report.metrics, report.n_samples, currency=settings.SOLOCRM_CURRENCY
+        report.kind, report.params, report.metrics, report.n_samples, currency=business_settings().currency
     )
 
 

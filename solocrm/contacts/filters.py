@@ -14,11 +14,11 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from pydantic import Field
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.filters import ListFilter, date_range, every_word, words
 from solocrm.lib.normalize import case_variants, phone_search
 
@@ -88,7 +88,7 @@ def contact_search(text: str) -> Q:
     """Every word of ``text`` must match: a name, e-mail (or part of one), phone number typed in
     any format, or company. One condition per word over the contact row and its company, so the
     search stays one pass over the table however it is typed."""
-    numbers, others = phone_search(text, settings.SOLOCRM_PHONE_REGION)
+    numbers, others = phone_search(text, business_settings().phone_region)
     q = Q()
     for typed, texts in numbers[:MAX_WORDS]:
         any_number = Q()

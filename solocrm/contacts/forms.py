@@ -17,6 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import normalize_email, normalize_name, normalize_phone
 
 from . import services
@@ -206,7 +207,9 @@ class ContactForm(ServiceModelForm):
         return _normalized(normalize_email, self.cleaned_data["email"])
 
     def clean_phone(self) -> str:
-        return _normalized(normalize_phone, self.cleaned_data["phone"], region=settings.SOLOCRM_PHONE_REGION)
+        return _normalized(
+            normalize_phone, self.cleaned_data["phone"], region=business_settings().phone_region
+        )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -260,7 +263,9 @@ class CompanyForm(ServiceModelForm):
         return normalize_name(self.cleaned_data["name"])
 
     def clean_phone(self) -> str:
-        return _normalized(normalize_phone, self.cleaned_data["phone"], region=settings.SOLOCRM_PHONE_REGION)
+        return _normalized(
+            normalize_phone, self.cleaned_data["phone"], region=business_settings().phone_region
+        )
 
     def clean_domain(self) -> str:
         domain = self.cleaned_data["domain"].strip().lower()
@@ -392,7 +397,7 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].help_text %= {"region": settings.SOLOCRM_PHONE_REGION}
+        self.fields["region"].help_text %= {"region": business_settings().phone_region}
 
     def clean_region(self) -> str:
         from solocrm.contacts.importing.report import ImportFileError

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from solocrm.lib.business import held_for_this_request
 from solocrm.users.models import AuditLog
 
 from . import registry
@@ -254,7 +255,9 @@ def execute(job: Job, *, also: Callable[[str, int, int | None], None] | None = N
     try:
         progress.check()  # cancelled or out of time before it started
         progress.save(STARTED, 0, None)  # the job page shows it began (and the handler is running)
-        value = registry.load(job).handler(job, progress)
+        # One copy of the business settings for the job; "today" is the business's day.
+        with held_for_this_request() as config, timezone.override(config.zone):
+            value = registry.load(job).handler(job, progress)
     except (JobCancelled, JobTimedOut, JobFailed) as error:
         status = JobStatus.CANCELLED if isinstance(error, JobCancelled) else JobStatus.FAILED
         finish(job, status, str(error))

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.conf import settings
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
@@ -25,6 +24,7 @@ from pydantic import create_model as create_pydantic_model
 from pydantic.fields import FieldInfo
 
 from solocrm.lib import access
+from solocrm.lib.business import business_settings
 from solocrm.lib.filters import storable
 from solocrm.lib.normalize import normalize_currency, normalize_email, normalize_name, normalize_phone
 from solocrm.lib.normalize import parse_money as _parse_money
@@ -44,11 +44,11 @@ def _money(value: Any) -> Decimal:
 
 
 def _currency(value: str) -> str:
-    return normalize_currency(value, settings.SOLOCRM_CURRENCY)
+    return normalize_currency(value, business_settings().currency)
 
 
 def _phone(value: str) -> str:
-    return normalize_phone(value, settings.SOLOCRM_PHONE_REGION)
+    return normalize_phone(value, business_settings().phone_region)
 
 
 def _aware(value: datetime) -> datetime:

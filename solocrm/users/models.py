@@ -129,3 +129,46 @@ class Preferences(models.Model):
     @classmethod
     def of(cls, user) -> Preferences:
         return cls.objects.get_or_create(user=user)[0]
+
+
+class BusinessProfile(models.Model):
+    """The business's settings as the owner set them on the settings page: one row (pk 1).
+
+    Blank means "not set here": the environment variable or the default applies (see
+    solocrm.lib.business). Read them through ``business_settings()``, never from this model.
+    The SMTP password is stored encrypted (users/crypto.py) and never shown back."""
+
+    SINGLETON = 1
+
+    class Security(models.TextChoices):
+        STARTTLS = "starttls", _("STARTTLS (usually port 587)")
+        SSL = "ssl", _("SSL/TLS (usually port 465)")
+        NONE = "none", _("None (unencrypted)")
+
+    business_name = models.CharField(_("business name"), max_length=200, blank=True)
+    business_address = models.TextField(_("address"), max_length=1000, blank=True)
+    logo = models.CharField(_("logo"), max_length=100, blank=True, editable=False)  # file in DATA_DIR
+    currency = models.CharField(_("default currency"), max_length=3, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    phone_region = models.CharField(_("phone region"), max_length=2, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    work_days = models.CharField(_("working days"), max_length=13, blank=True, default="0,1,2,3,4")
+    work_start = models.TimeField(_("working hours start"), null=True, blank=True)
+    work_end = models.TimeField(_("working hours end"), null=True, blank=True)
+    smtp_host = models.CharField(_("SMTP server"), max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(_("port"), null=True, blank=True)
+    smtp_user = models.CharField(_("user name"), max_length=255, blank=True)
+    smtp_password_encrypted = models.TextField(blank=True, editable=False)
+    smtp_security = models.CharField(_("encryption"), max_length=10, choices=Security.choices, blank=True)
+    from_email = models.EmailField(_("from address"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("business settings")
+        verbose_name_plural = _("business settings")
+
+    def __str__(self) -> str:
+        return self.business_name or "solocrm"

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from solocrm.lib.business import business_settings
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order
 
@@ -116,7 +116,7 @@ def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     from solocrm.sales.models import Deal
 
     now = now or timezone.now()
-    today, currency = timezone.localdate(now), settings.SOLOCRM_CURRENCY
+    today, currency = timezone.localdate(now), business_settings().currency
     this, last = month_start(today), month_start(today, 1)
     year_ago, year_ago_end = month_start(today, 12), month_start(today, 11)
     midnight = max(this, timezone.make_aware(datetime.combine(today, time())))

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from solocrm.contacts.models import Company, Contact, Interaction, Tag
+from solocrm.lib.business import business_settings
 from solocrm.sales.choices import OrderStatus, Priority, SalesChannel
 from solocrm.sales.models import (
     Deal,
@@ -127,7 +127,7 @@ class DemoBuilder:
         self.end = datetime.combine(end, time(), tzinfo=UTC)
         self.start = self.end - timedelta(days=365 * YEARS)
         self.user = user if getattr(user, "is_authenticated", False) else None
-        self.currency = settings.SOLOCRM_CURRENCY
+        self.currency = business_settings().currency
         self.people: list[Person] = []
         self.emails: set[str] = set()
         self.phones: set[str] = set()

@@ -12,12 +12,12 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from solocrm.contacts.choices import InteractionKind, LifecycleStage
 from solocrm.contacts.models import Contact, Interaction
+from solocrm.lib.business import business_settings
 from solocrm.sales.choices import LostReason, Priority, QuoteStatus, StageKind, TaskKind
 from solocrm.sales.deals.services import default_pipeline
 from solocrm.sales.models import (
@@ -64,7 +64,9 @@ class SalesDemo:
     def _deal(self, contact: Contact, stage: Stage, created: datetime, amount: Decimal, **extra) -> Deal:
         product = self.rng.choice(self.services) if self.services else None
         title = product.name if product else _("Project")
-        currency = extra.pop("currency", None) or (product.currency if product else settings.SOLOCRM_CURRENCY)
+        currency = extra.pop("currency", None) or (
+            product.currency if product else business_settings().currency
+        )
         return Deal(
             uuid=self.uuid(),
             title=(f"{title} · {contact.company.name}" if contact.company_id else title)[:200],

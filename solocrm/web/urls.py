@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -8,4 +8,7 @@ urlpatterns = [
     path("today/snooze/", views.snooze_item, name="today_snooze"),
     path("demo/", views.load_demo, name="load_demo"),
     path("setup/", views.setup, name="setup"),
+    path("settings/", settings_views.settings_page, name="settings"),
+    path("settings/test-email/", settings_views.test_email, name="settings_test_email"),
+    path("settings/logo/", settings_views.logo, name="settings_logo"),
 ]

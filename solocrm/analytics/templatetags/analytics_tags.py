@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -18,6 +17,7 @@ from solocrm.analytics.choices import ModelKind
 from solocrm.analytics.models import FittedModel
 from solocrm.analytics.segments_text import segment_label as _segment_label
 from solocrm.analytics.segments_text import segment_text
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import finite_number
 
 register = template.Library()
@@ -35,7 +35,7 @@ def money(value: Any, digits: int = 0) -> str:
     if number is None:
         return DASH
     amount = Decimal(str(value)) if isinstance(value, Decimal | int) else number
-    return f"{floatformat(amount, f'{int(digits)}g')} {settings.SOLOCRM_CURRENCY}"
+    return f"{floatformat(amount, f'{int(digits)}g')} {business_settings().currency}"
 
 
 @register.filter
@@ -137,7 +137,7 @@ def contact_score(contact) -> dict[str, Any] | None:
         "segment": segment_text(score.rfm_segment) if score.rfm_segment else None,
         "persona": persona_name(score.persona),
         "explanation": explanation(score),
-        "currency": settings.SOLOCRM_CURRENCY,
+        "currency": business_settings().currency,
     }
 
 

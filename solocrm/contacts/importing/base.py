@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from solocrm.contacts.choices import LifecycleStage
+from solocrm.lib.business import business_settings
 from solocrm.lib.ids import uuid7_hex_batch
 from solocrm.lib.spreadsheet import csv_cell
 
@@ -123,8 +124,8 @@ class Context:
     # the lifecycle stage of new contacts whose row names none (imported people are not leads
     # who just wrote in: as leads they would all wait for a reply on Today)
     stage: str = LifecycleStage.PROSPECT
-    region: str = field(default_factory=lambda: settings.SOLOCRM_PHONE_REGION)
-    currency: str = field(default_factory=lambda: settings.SOLOCRM_CURRENCY)
+    region: str = field(default_factory=lambda: business_settings().phone_region)
+    currency: str = field(default_factory=lambda: business_settings().currency)
     now: datetime = field(default_factory=timezone.now)
 
     def warn(self, line: int, warnings: list[tuple[str, str]]) -> None:

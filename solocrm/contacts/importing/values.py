@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumbers import PhoneMetadata, PhoneNumber
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import normalize_email, normalize_phone
 
 MAX_NOTES = 65_535
@@ -357,7 +358,7 @@ def parse_datetime(value: str, *, region: str = "US") -> dt.datetime:
     if not 1970 <= moment.year <= 2100:
         raise ValueError(_("the date %(value)s is out of range") % {"value": moment.date().isoformat()})
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+        moment = timezone.make_aware(moment, business_settings().zone)
     return moment
 
 

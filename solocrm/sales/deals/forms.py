@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from solocrm.contacts.models import Company, Contact
 from solocrm.contacts.services import create_company
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import (
     normalize_currency,
     normalize_email,
@@ -103,12 +103,12 @@ class DealForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.deal = deal
         self.fields["currency"].help_text = _("Three letters (EUR, USD…); blank: %(default)s.") % {
-            "default": settings.SOLOCRM_CURRENCY
+            "default": business_settings().currency
         }
         self.fields["owner"].queryset = _deal_users()
         if deal is None:
             self.fields["stage"].choices = stage_choices()
-            self.fields["currency"].initial = settings.SOLOCRM_CURRENCY
+            self.fields["currency"].initial = business_settings().currency
             if contact is not None:
                 self.fields["contact"].initial = contact.email or str(contact.uuid)
         else:
@@ -160,7 +160,7 @@ class DealForm(forms.Form):
 
     def clean_currency(self) -> str:
         try:
-            return normalize_currency(self.cleaned_data["currency"], settings.SOLOCRM_CURRENCY)
+            return normalize_currency(self.cleaned_data["currency"], business_settings().currency)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_POST
 from solocrm.contacts.models import Contact
 from solocrm.contacts.views import _filter_from
 from solocrm.lib.access import get_for, role_required
+from solocrm.lib.business import business_settings
 from solocrm.lib.http import next_url, vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
 from solocrm.lib.spreadsheet import csv_cell
@@ -498,9 +498,9 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     currency = request.GET.get("currency", "").upper()
     if currency not in currencies:
         currency = (
-            settings.SOLOCRM_CURRENCY
-            if settings.SOLOCRM_CURRENCY in currencies
-            else next(iter(currencies), settings.SOLOCRM_CURRENCY)
+            business_settings().currency
+            if business_settings().currency in currencies
+            else next(iter(currencies), business_settings().currency)
         )
     context = {
         "pipeline": current,

@@ -7,10 +7,10 @@ import copy
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from solocrm.contacts.models import Contact
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import (
     MAX_MONEY,
     normalize_currency,
@@ -141,7 +141,7 @@ class LeadConvertForm(forms.Form):
 
     def clean_currency(self) -> str:
         currency = self.cleaned_data.get("currency", "")
-        return _as_form_error(normalize_currency, currency, default=settings.SOLOCRM_CURRENCY)
+        return _as_form_error(normalize_currency, currency, default=business_settings().currency)
 
     def save(self, contact: Contact, actor=None) -> leadforms.Conversion:
         data = self.cleaned_data
@@ -219,7 +219,7 @@ class PublicLeadForm(forms.Form):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data.get("phone", "")
-        return _as_form_error(normalize_phone, phone, region=settings.SOLOCRM_PHONE_REGION)
+        return _as_form_error(normalize_phone, phone, region=business_settings().phone_region)
 
     def clean_first_name(self) -> str:
         return normalize_name(self.cleaned_data.get("first_name", ""))

@@ -56,6 +56,7 @@ from solocrm.contacts.services import (
     save_validated,
     update_contact,
 )
+from solocrm.lib.business import business_settings
 from solocrm.lib.filters import ListFilter, every_word
 from solocrm.lib.roles import Role
 from solocrm.sales.choices import LeadFormField, Priority, TaskKind
@@ -455,7 +456,7 @@ def notify_owners(submission_pk: int, base_url: str = "") -> None:
         path = reverse("contacts:detail", args=[submission.contact.uuid]) if submission.contact else ""
         context = {"submission": submission, "form": submission.form, "contact": submission.contact}
         # The owners read it in the installation's language, not in the visitor's.
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(business_settings().language):
             context["contact_url"] = (base_url or settings.SOLOCRM_PUBLIC_URL) + path
             context["answers"] = [
                 (LeadFormField(name).label, value)
@@ -669,7 +670,7 @@ def convert_lead(
     if open_deal:
         title = deal_title.strip() or _("Deal with %(name)s") % {"name": contact}
         deal_data: dict[str, Any] = {"title": title[:200], "contact": contact, "amount": amount}
-        deal_data["currency"] = currency or settings.SOLOCRM_CURRENCY
+        deal_data["currency"] = currency or business_settings().currency
         deal = create_deal(deal_data, actor=actor)
         changes["deal"] = [None, str(deal.uuid)]
     Interaction.objects.create(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import (
     MAX_MONEY,
     normalize_currency,
@@ -27,7 +27,7 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["currency"].required = False
         self.fields["currency"].help_text = _("Three letters (EUR, USD…); blank: %(default)s.") % {
-            "default": settings.SOLOCRM_CURRENCY
+            "default": business_settings().currency
         }
 
     def clean_price(self):
@@ -38,7 +38,7 @@ class ProductForm(forms.ModelForm):
 
     def clean_currency(self) -> str:
         try:
-            return normalize_currency(self.cleaned_data["currency"], settings.SOLOCRM_CURRENCY)
+            return normalize_currency(self.cleaned_data["currency"], business_settings().currency)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 

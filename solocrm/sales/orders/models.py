@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from solocrm.contacts.models import Contact
+from solocrm.lib.business import business_settings
 from solocrm.lib.models import PublicModel
 from solocrm.sales.choices import (
     OrderStatus,
@@ -19,7 +19,7 @@ from solocrm.sales.choices import (
 
 
 def default_currency() -> str:
-    return settings.SOLOCRM_CURRENCY
+    return business_settings().currency
 
 
 class Product(PublicModel):

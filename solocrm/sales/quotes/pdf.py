@@ -29,6 +29,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from solocrm.lib import l10n
+from solocrm.lib.business import business_settings
 from solocrm.sales.quotes.models import Quote
 from solocrm.sales.quotes.services import business_name
 
@@ -84,7 +85,7 @@ def coverage(path: Path) -> frozenset[int]:
 
 
 def _texts(quote: Quote):
-    yield from (business_name(), getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", ""), quote.number)
+    yield from (business_name(), business_settings().business_address, quote.number)
     yield from (quote.introduction, quote.terms, quote.deal.title, str(quote.contact or ""))
     yield str(quote.deal.company or "")
     for line in quote.lines.all():
@@ -194,12 +195,26 @@ def _day(value) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
+def _logo(pdf: QuotePDF) -> None:
+    """The business's logo (settings page) above its name, 16 mm high."""
+    logo = business_settings().logo
+    if logo is None:
+        return
+    try:
+        pdf.image(str(logo), x=pdf.l_margin, y=pdf.get_y(), h=16)
+    except Exception:  # a damaged file must not stop the quote
+        logger.warning("the logo %s cannot be drawn; the PDF has none", logo.name)
+        return
+    pdf.set_y(pdf.get_y() + 19)
+
+
 def _head(pdf: QuotePDF, quote: Quote) -> None:
+    _logo(pdf)
     pdf.set_font(FAMILY, "B", 16)
     pdf.multi_cell(0, 8, business_name(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 9)
     pdf.set_text_color(*GREY)
-    address = getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", "")
+    address = business_settings().business_address
     if address:
         pdf.multi_cell(0, 4.5, address, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)

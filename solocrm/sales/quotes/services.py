@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from solocrm.contacts.choices import InteractionKind
 from solocrm.contacts.services import create_interaction
+from solocrm.lib.business import business_settings
 from solocrm.lib.normalize import MAX_MONEY
 from solocrm.sales.choices import QuoteStatus
 from solocrm.sales.deals.models import Deal
@@ -539,7 +540,7 @@ def _tell_owner(quote: Quote, *, accepted: bool, reason: str = "") -> None:
 
 
 def business_name() -> str:
-    return getattr(settings, "SOLOCRM_BUSINESS_NAME", "") or "solocrm"
+    return business_settings().display_name
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from solocrm.lib.access import get_for, role_required
+from solocrm.lib.business import business_settings, mail_goes_to_outbox, outbox_message
 from solocrm.lib.http import vary_on_htmx
 from solocrm.lib.roles import Action
 from solocrm.sales.choices import QuoteStatus
@@ -237,7 +238,10 @@ def quote_preview(request: HttpRequest, public_id) -> HttpResponse:
 @role_required(Action.VIEW)
 def quote_print(request: HttpRequest, public_id) -> HttpResponse:
     context = {"quote": _get(request, public_id), "business": quotes.business_name()}
-    context["business_address"] = getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", "")
+    config = business_settings()
+    context["business_address"] = config.business_address
+    # The logo is served to signed-in users only: the printable page has it, the public one not.
+    context["business_logo_url"] = reverse("web:settings_logo") if config.logo else ""
     return render(request, "sales/quote_print.html", context)
 
 
@@ -265,11 +269,14 @@ def quote_send(request: HttpRequest, public_id) -> HttpResponse:
         except quotes.QuoteError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(
-                request, _("Quote %(number)s sent to %(to)s.") % {"number": quote.number, "to": quote.sent_to}
-            )
+            if mail_goes_to_outbox():
+                messages.warning(request, outbox_message(_("Quote %(number)s"), number=quote.number))
+            else:
+                sent = _("Quote %(number)s sent to %(to)s.")
+                messages.success(request, sent % {"number": quote.number, "to": quote.sent_to})
             return redirect("sales:quote_detail", quote.uuid)
-    return render(request, "sales/quote_send.html", {"quote": quote, "form": form})
+    context = {"quote": quote, "form": form, "mail_outbox": mail_goes_to_outbox()}
+    return render(request, "sales/quote_send.html", context)
 
 
 @require_POST

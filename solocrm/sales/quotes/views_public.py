@@ -7,7 +7,6 @@ so Django's CSRF protection works as everywhere else."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from solocrm.lib import ratelimit
+from solocrm.lib.business import business_settings
 from solocrm.sales.quotes import services as quotes
 from solocrm.sales.quotes.forms import AcceptQuoteForm, DeclineQuoteForm
 from solocrm.sales.quotes.models import Quote
@@ -37,7 +37,7 @@ def _page(request: HttpRequest, quote: Quote, status: int = 200, **forms) -> Htt
         "business": quotes.business_name(),
         "accept_form": forms.get("accept_form") or AcceptQuoteForm(),
         "decline_form": forms.get("decline_form") or DeclineQuoteForm(),
-        "business_address": getattr(settings, "SOLOCRM_BUSINESS_ADDRESS", ""),
+        "business_address": business_settings().business_address,
     }
     return render(request, "sales/public_quote.html", context, status=status)
 

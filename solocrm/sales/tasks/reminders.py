@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from solocrm.lib.access import role_of
+from solocrm.lib.business import business_settings, mail_goes_to_outbox
 from solocrm.lib.roles import Role
 from solocrm.sales.choices import RecurrenceUnit
 from solocrm.sales.tasks.models import Task
@@ -44,7 +45,7 @@ SNOOZE_CHOICES = ("hour", "tomorrow", "week")
 
 def local_zone():
     """The owner's time zone: the digest hour, "today" and all-day tasks are counted in it."""
-    return timezone.get_default_timezone()
+    return business_settings().zone
 
 
 def local_moment(day: date, at: time) -> datetime:
@@ -199,9 +200,10 @@ def public_url(path: str, request=None) -> str:
 
 
 def digest_language(user) -> str:
-    """The language of a user's e-mails: the site's (SOLOCRM_LANGUAGE) — solocrm does not store
-    a per-user language yet; the switch in the header only lasts for the browser session."""
-    return settings.LANGUAGE_CODE
+    """The language of a user's e-mails: the business's (settings page or SOLOCRM_LANGUAGE) —
+    solocrm does not store a per-user language yet; the switch in the header only lasts for the
+    browser session."""
+    return business_settings().language
 
 
 def render_digest(digest: Digest) -> EmailMultiAlternatives:
@@ -250,7 +252,8 @@ def send_digest(user, now: datetime) -> bool:
         return False
     render_digest(digest).send()
     log.info(
-        "digest sent to %s: %d overdue, %d today",
+        "digest %s %s: %d overdue, %d today",
+        "saved to the outbox (no mail server) for" if mail_goes_to_outbox() else "sent to",
         user.get_username(),
         digest.overdue_count,
         digest.today_count,
