@@ -199,8 +199,25 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
+# The IANA areas of canonical zone names ("Europe/Paris"); the rest of the database holds
+# legacy aliases ("GB-Eire", "Cuba", "localtime") that only clutter the list.
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
 def time_zone_choices() -> list[str]:
-    return sorted(_zones())
+    """The zones offered on the settings page: UTC and the canonical Area/City names."""
+    return ["UTC", *sorted(zone for zone in _zones() if zone.split("/", 1)[0] in _AREAS and "/" in zone)]
 
 
 def region_choices() -> list[str]:

@@ -44,6 +44,7 @@ SKIPPED = {
     "set_language": "POST only (the language menu)",
     "logout": "POST only",
     "calendar_feed": "an iCalendar file for calendar apps",
+    "web:settings_logo": "the business's logo image",
     "web:setup": "the first-run page, gone once a user exists (solocrm/web/tests/test_setup_view.py)",
     "contacts:import_rejected": "a CSV file of the rejected rows",
     "sales:deal_export": "a CSV file",
