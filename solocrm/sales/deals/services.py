@@ -42,6 +42,7 @@ from solocrm.contacts.services import apply_changes, save_validated
 from solocrm.sales.choices import LostReason, OrderStatus, SalesChannel, StageKind
 from solocrm.sales.deals.models import Deal, DealStageChange, Pipeline, Stage
 from solocrm.sales.orders.models import Order
+from solocrm.sales.orders.stamps import orders_changed
 from solocrm.users.models import AuditLog
 
 # (name, probability %, kind): a pipeline most small businesses recognise; editable afterwards.
@@ -229,6 +230,7 @@ def _create_order(deal: Deal, when: datetime) -> Order:
     )
     deal.order = order
     deal.save(update_fields=["order", "updated_at"])
+    orders_changed()
     if deal.contact_id:
         _promote_buyer(deal.contact)
     return order
