@@ -39,3 +39,9 @@ def tasks(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any
         .order_by("-done_at")[:10],
         "task_form": forms.get("task_form") or TaskForm(auto_id="task_%s"),
     }
+
+
+@section("quotes")
+def quotes(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any]:
+    """The person's latest quotes, for sales/_contact_quotes.html (an expired one reads "Expired")."""
+    return {"contact_quotes": contact.quotes.select_related("deal").order_by("-issued_on", "-id")[:10]}

@@ -25,10 +25,11 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from solocrm.contacts.choices import InteractionKind
@@ -38,7 +39,7 @@ from solocrm.sales.choices import QuoteStatus
 from solocrm.sales.deals.models import Deal
 from solocrm.sales.deals.services import StageError, touch_deal, update_deal
 from solocrm.sales.orders.models import OrderLine, Product
-from solocrm.sales.quotes.models import NumberSequence, Quote, QuoteLine
+from solocrm.sales.quotes.models import EXPIRED, NumberSequence, Quote, QuoteLine
 from solocrm.users.models import AuditLog
 
 CENT = Decimal("0.01")
@@ -339,7 +340,8 @@ def withdraw_quote(quote: Quote, *, actor=None) -> Quote:
 
 @transaction.atomic
 def revise_quote(quote: Quote, *, actor=None) -> Quote:
-    """A new draft copying ``quote`` (new number, issued today); a sent original is withdrawn."""
+    """A new draft copying ``quote`` (new number, issued today, valid as long as the original
+    was, 30 days when that was none); a sent original is withdrawn, an expired one stays expired."""
     locked = _locked(quote)
     if locked.status in (QuoteStatus.DRAFT, QuoteStatus.ACCEPTED):
         raise QuoteStateError(
@@ -356,10 +358,32 @@ def revise_quote(quote: Quote, *, actor=None) -> Quote:
         "contact": locked.contact,
     }
     revision = create_quote(locked.deal, data, lines=_current_lines(locked), actor=actor)
-    if locked.status == QuoteStatus.SENT:
-        withdraw_quote(locked, actor=actor)
+    if locked.status == QuoteStatus.SENT and not locked.is_expired:
+        withdraw_quote(locked, actor=actor)  # an expired one stays as it is: it reads "Expired"
     AuditLog.record(actor, "quote.revise", revision, summary=f"{locked.number} → {revision.number}")
     return revision
+
+
+def is_revisable(quote: Quote) -> bool:
+    return quote.status in (QuoteStatus.SENT, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """The statuses people filter by: the stored ones and "expired" (derived)."""
+    return [*QuoteStatus.choices, (EXPIRED, _("Expired"))]
+
+
+def filter_status(rows: QuerySet, status: str, today: date | None = None) -> QuerySet:
+    """Quotes of a status as people read it: "sent" leaves out the expired ones, "expired" is a
+    sent quote past its validity; anything else unknown filters nothing."""
+    today = today or timezone.localdate()
+    if status == EXPIRED:
+        return rows.filter(status=QuoteStatus.SENT, valid_until__lt=today)
+    if status == QuoteStatus.SENT:
+        return rows.filter(status=status, valid_until__gte=today)
+    if status in QuoteStatus.values:
+        return rows.filter(status=status)
+    return rows
 
 
 # --- the accept link --------------------------------------------------------------------------
@@ -415,7 +439,8 @@ def quote_for_token(token: str, *, for_update: bool = False, now: datetime | Non
     if (now or timezone.now()) >= expires_at(last_day):
         raise LinkError(
             410,
-            _("This quote expired on %(day)s. Please ask for a new one.") % {"day": last_day.isoformat()},
+            _("This quote expired on %(day)s and can no longer be accepted. Please ask for a new one.")
+            % {"day": date_format(last_day, "DATE_FORMAT")},
             quote,
         )
     if not quote.deal.is_open:

@@ -66,14 +66,14 @@ def _get(request: HttpRequest, public_id, action: str = Action.VIEW) -> Quote:
 @role_required(Action.VIEW)
 def quote_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    quote_rows = Quote.objects.select_related("deal", "contact").order_by("-issued_on", "-id")
-    if status in QuoteStatus.values:
-        quote_rows = quote_rows.filter(status=status)
+    quote_rows = quotes.filter_status(
+        Quote.objects.select_related("deal", "contact").order_by("-issued_on", "-id"), status
+    )
     if number := request.GET.get("q", "").strip()[:40]:
         quote_rows = quote_rows.filter(number__icontains=number)
     context = {
         "page": Paginator(quote_rows, QUOTES_PER_PAGE).get_page(request.GET.get("page")),
-        "statuses": QuoteStatus.choices,
+        "statuses": quotes.status_choices(),
         "status": status,
         "q": number,
     }
@@ -86,7 +86,7 @@ def quote_detail(request: HttpRequest, public_id) -> HttpResponse:
     context = {
         "quote": quote,
         "deal_url": deal_url(quote.deal),
-        "revisable": quote.status in (QuoteStatus.SENT, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN),
+        "revisable": quotes.is_revisable(quote),
     }
     return render(request, "sales/quote_detail.html", context)
 
