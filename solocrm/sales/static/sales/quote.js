@@ -59,6 +59,26 @@
     }
   });
 
+  // Save (a plain submit of the whole form) waits for the line changes still on their way, so
+  // it carries the version they produced instead of tripping the check against another tab.
+  var inFlight = 0;
+  var submitter = null;
+  document.body.addEventListener("htmx:beforeRequest", function () { inFlight += 1; });
+  document.body.addEventListener("htmx:afterRequest", function () {
+    inFlight = Math.max(0, inFlight - 1);
+    if (inFlight === 0 && submitter) {
+      var button = submitter;
+      submitter = null;
+      window.setTimeout(function () { form.requestSubmit(button); }, 0);
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    if (inFlight > 0) {
+      event.preventDefault();
+      submitter = event.submitter || form.querySelector("button[value=save]");
+    }
+  });
+
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     if (status === 409 || status === 422) {
