@@ -61,21 +61,27 @@
 
   // Save (a plain submit of the whole form) waits for the line changes still on their way, so
   // it carries the version they produced instead of tripping the check against another tab.
-  var inFlight = 0;
+  var inFlight = new Set();
   var submitter = null;
-  document.body.addEventListener("htmx:beforeRequest", function () { inFlight += 1; });
-  document.body.addEventListener("htmx:afterRequest", function () {
-    inFlight = Math.max(0, inFlight - 1);
-    if (inFlight === 0 && submitter) {
-      var button = submitter;
-      submitter = null;
-      window.setTimeout(function () { form.requestSubmit(button); }, 0);
-    }
+  function resubmit() {
+    if (!submitter) { return; }
+    var button = submitter;
+    submitter = null;
+    window.setTimeout(function () { form.requestSubmit(button); }, 0);
+  }
+  function done(event) {
+    inFlight.delete(event.detail.xhr);
+    if (inFlight.size === 0) { resubmit(); }
+  }
+  document.body.addEventListener("htmx:beforeSend", function (event) { inFlight.add(event.detail.xhr); });
+  ["htmx:afterRequest", "htmx:sendAbort", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.body.addEventListener(name, done);
   });
   form.addEventListener("submit", function (event) {
-    if (inFlight > 0) {
+    if (inFlight.size > 0 && !submitter) {
       event.preventDefault();
       submitter = event.submitter || form.querySelector("button[value=save]");
+      window.setTimeout(function () { inFlight.clear(); resubmit(); }, 4000); // never wait forever
     }
   });
 
