@@ -34,6 +34,10 @@ def _drag(page, card, target) -> None:
     beyond the board's visible width is reached as a person does: holding the card at the
     board's edge until SortableJS has scrolled it there."""
     card.scroll_into_view_if_needed()
+    # The card's column at the left edge of the board's frame: the columns after it are in view.
+    card.evaluate(
+        "c => { c.closest('.board-scroll').scrollLeft = c.closest('.board-column').offsetLeft - 8; }"
+    )
     start = card.bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 12)
     page.mouse.down()
@@ -78,6 +82,8 @@ def test_dragging_a_deal_to_won_creates_the_order_shown_on_the_contact_page(brow
     _log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     won = board["stages"][StageKind.WON]
+    move_deal(board["deal"], board["stages"]["Negotiation"])  # the column next to Won
+    page.reload()
     card = page.locator(f"#deal-{board['deal'].uuid}")
     _drag(page, card, _column(page, won))
 
