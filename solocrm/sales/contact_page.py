@@ -61,3 +61,9 @@ def order_figures(request: HttpRequest, contact) -> list[Figure]:
         Figure("orders", _("Orders"), floatformat(count, "0g"), hint=_("Paid or fulfilled orders"), order=10),
         Figure("revenue", _("Revenue"), revenue or "—", hint=_("Total of the paid orders"), order=20),
     ]
+
+
+@section("quotes")
+def quotes(request: HttpRequest, contact, forms: dict[str, Any]) -> dict[str, Any]:
+    """The person's latest quotes, for sales/_contact_quotes.html (an expired one reads "Expired")."""
+    return {"contact_quotes": contact.quotes.select_related("deal").order_by("-issued_on", "-id")[:10]}

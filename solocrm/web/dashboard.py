@@ -16,6 +16,7 @@ from django.utils import timezone
 from solocrm.lib.business import business_settings
 from solocrm.sales.choices import REVENUE_STATUSES
 from solocrm.sales.models import Order
+from solocrm.sales.orders.stamps import orders_version
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,11 @@ logger = logging.getLogger(__name__)
 # --- the Today page's key figures ---------------------------------------------------------------
 
 # Figures for whole days that have passed are computed once and cached for an hour (the keys
-# change at midnight; an import of old orders shows within the hour); only today's orders are
-# added up on every request, so the page costs the same on the 30th of the month as on the 1st.
+# change at midnight); only today's orders are added up on every request, so the page costs the
+# same on the 30th of the month as on the 1st. Every key holds the orders' change stamp
+# (solocrm.sales.orders.stamps), which each writer of orders bumps in its transaction — an
+# import, the demo, the API, a won deal or an accepted quote, in this process or another: the
+# first view after a change recomputes, and a figure is never stale.
 CLOSED_DAYS_CACHE_SECONDS = 3600
 
 
@@ -93,11 +97,11 @@ def _cached(key: str, compute, refresh: bool = False):
 
 
 def _month_so_far(
-    month: datetime, midnight: datetime, now: datetime, currency: str, refresh: bool = False
+    month: datetime, midnight: datetime, now: datetime, currency: str, stamp: str, refresh: bool = False
 ) -> tuple[Decimal, int]:
     """Revenue and new customers from the start of the month until ``now``: the days before
     today from the cache, today's orders counted afresh (they are new unless bought before today)."""
-    key = f"kpi:{currency}:{month.date()}:{midnight.isoformat()}"
+    key = f"kpi:{stamp}:{currency}:{month.date()}:{midnight.isoformat()}"
     revenue, customers = _cached(
         key,
         lambda: (revenue_between(month, midnight, currency), new_customers_between(month, midnight)),
@@ -120,7 +124,8 @@ def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     this, last = month_start(today), month_start(today, 1)
     year_ago, year_ago_end = month_start(today, 12), month_start(today, 11)
     midnight = max(this, timezone.make_aware(datetime.combine(today, time())))
-    revenue, new_customers = _month_so_far(this, midnight, now, currency, refresh)
+    stamp = f"v{orders_version()}"
+    revenue, new_customers = _month_so_far(this, midnight, now, currency, stamp, refresh)
     pipeline = Deal.objects.open().aggregate(
         weighted=Sum(weighted_amount(), filter=Q(currency=currency)), count=Count("id")
     )
@@ -134,22 +139,22 @@ def kpis(now: datetime | None = None, *, refresh: bool = False) -> Kpis:
     so_far = timedelta(hours=hours)
     return Kpis(
         last_month_same_days=_cached(
-            f"kpi:{currency}:{last.date()}:{hours}h",
+            f"kpi:{stamp}:{currency}:{last.date()}:{hours}h",
             lambda: revenue_between(last, min(last + so_far, this), currency),
             refresh,
         ),
         last_year_same_days=_cached(
-            f"kpi:{currency}:{year_ago.date()}:{hours}h",
+            f"kpi:{stamp}:{currency}:{year_ago.date()}:{hours}h",
             lambda: revenue_between(year_ago, min(year_ago + so_far, year_ago_end), currency),
             refresh,
         ),
         currency=currency,
         revenue_this_month=revenue,
         revenue_last_month=_cached(
-            f"kpi:{currency}:{last.date()}", lambda: revenue_between(last, this, currency), refresh
+            f"kpi:{stamp}:{currency}:{last.date()}", lambda: revenue_between(last, this, currency), refresh
         ),
         revenue_last_year=_cached(
-            f"kpi:{currency}:{year_ago.date()}",
+            f"kpi:{stamp}:{currency}:{year_ago.date()}",
             lambda: revenue_between(year_ago, year_ago_end, currency),
             refresh,
         ),

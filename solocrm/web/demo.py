@@ -38,6 +38,7 @@ from solocrm.sales.models import (
     QuoteLine,
     Task,
 )
+from solocrm.sales.orders.stamps import orders_changed
 
 from .demo_sales import SalesDemo
 
@@ -621,6 +622,7 @@ class DemoWriter:
         self.progress("deals", 0, 1)
         sales = SalesDemo(seed=b.seed, end=b.end, size=b.size, uuid=b.uuid, user=b.user).write()
         self.progress("deals", 1, 1)
+        orders_changed()  # the Today figures cached by a running server are recomputed at once
         return {
             "contacts": len(contacts),
             "companies": len(b.companies),

@@ -42,6 +42,7 @@ from solocrm.contacts.services import apply_changes, save_validated
 from solocrm.sales.choices import LostReason, OrderStatus, SalesChannel, StageKind
 from solocrm.sales.deals.models import Deal, DealStageChange, Pipeline, Stage
 from solocrm.sales.orders.models import Order
+from solocrm.sales.orders.stamps import orders_changed
 from solocrm.users.models import AuditLog
 
 # (name, probability %, kind): a pipeline most small businesses recognise; editable afterwards.
@@ -229,6 +230,7 @@ def _create_order(deal: Deal, when: datetime) -> Order:
     )
     deal.order = order
     deal.save(update_fields=["order", "updated_at"])
+    orders_changed()
     if deal.contact_id:
         _promote_buyer(deal.contact)
     return order
@@ -559,22 +561,25 @@ def weighted_amount() -> ExpressionWrapper:
     )
 
 
-def board_deals(pipeline: Pipeline, now: datetime | None = None) -> QuerySet:
-    """The deals the board shows: every open one, and those closed in the last BOARD_CLOSED_DAYS."""
+def board_deals(pipeline: Pipeline, now: datetime | None = None, where: Q | None = None) -> QuerySet:
+    """The deals the board shows: every open one, and those closed in the last BOARD_CLOSED_DAYS;
+    ``where`` narrows them (the board's filters: owner, search text, stalled)."""
     now = now or timezone.now()
     recent = Q(closed_at__isnull=True) | Q(closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS))
-    return Deal.objects.filter(recent, pipeline=pipeline)
+    return Deal.objects.filter(recent, pipeline=pipeline).filter(where or Q())
 
 
-def board_columns(pipeline: Pipeline, *, limit: int = BOARD_CARDS, now: datetime | None = None) -> list[dict]:
+def board_columns(
+    pipeline: Pipeline, *, limit: int = BOARD_CARDS, now: datetime | None = None, where: Q | None = None
+) -> list[dict]:
     """One column per stage: ``{stage, count, totals, deals, hidden}``.
 
-    Three queries whatever the number of deals: the stages, one aggregate for every column's
-    count and totals (per currency: ``{currency, total, weighted}``), and the first ``limit``
-    cards of every column (a window function numbers the cards of each stage). Each card has
-    ``is_stalled``."""
+    Four queries whatever the number of deals: the stages, one aggregate for every column's
+    count and totals (per currency: ``{currency, total, weighted}``), the first ``limit``
+    cards of every column (a window function numbers the cards of each stage), and the next
+    open task of every card shown. Each card has ``is_stalled``, ``age_days`` and ``next_task``."""
     now = now or timezone.now()
-    deals = board_deals(pipeline, now)
+    deals = board_deals(pipeline, now, where)
     stages = ordered_stages(pipeline)
     columns = {stage.pk: {"stage": stage, "count": 0, "totals": [], "deals": []} for stage in stages}
     for row in column_totals(deals):
@@ -594,8 +599,10 @@ def board_columns(pipeline: Pipeline, *, limit: int = BOARD_CARDS, now: datetime
         .select_related("contact", "company")
         .order_by("stage_id", "position", "id")
     )
+    ranked = list(ranked)
     for deal in ranked:
         columns[deal.stage_id]["deals"].append(deal)
+    describe_cards(ranked, now)
     for column in columns.values():
         column["hidden"] = column["count"] - len(column["deals"])
     return list(columns.values())
@@ -615,10 +622,33 @@ def _cents(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-def column_summary(stage: Stage, now: datetime | None = None) -> dict[str, Any]:
-    """One column's head after a move: ``{stage, count, totals}``."""
-    totals = column_totals(board_deals(stage.pipeline, now).filter(stage=stage))
+def column_summary(stage: Stage, now: datetime | None = None, where: Q | None = None) -> dict[str, Any]:
+    """One column's head after a move: ``{stage, count, totals}`` (of the deals ``where`` keeps)."""
+    totals = column_totals(board_deals(stage.pipeline, now, where).filter(stage=stage))
     return {"stage": stage, "count": sum(row["count"] for row in totals), "totals": totals}
+
+
+def describe_cards(deals: list[Deal], now: datetime | None = None) -> None:
+    """Set what a card shows besides the deal's own fields: ``age_days`` (since it was created)
+    and ``next_task`` (its open task due first, undated last; None without one) — one query
+    for all the cards."""
+    now = now or timezone.now()
+    # The tasks app sits above deals: reach its model through the relation, without importing it.
+    task_model = Deal._meta.get_field("tasks").related_model
+    tasks = (
+        task_model.objects.filter(deal__in=[deal.pk for deal in deals], done_at__isnull=True)
+        .order_by("deal_id", F("due_at").asc(nulls_last=True), "-priority", "id")
+        .only("deal_id", "title", "due_at", "all_day")
+    )
+    first: dict[int, Any] = {}
+    for task in tasks if deals else []:
+        first.setdefault(task.deal_id, task)
+    for deal in deals:
+        deal.age_days = max((now - deal.created_at).days, 0)
+        deal.next_task = first.get(deal.pk)
+        deal.next_task_overdue = bool(
+            deal.next_task and deal.next_task.due_at and deal.next_task.due_at < now
+        )
 
 
 def is_stalled(deal: Deal, now: datetime | None = None) -> bool:

@@ -11,18 +11,21 @@ import csv
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError as PydanticValidationError
 
 from solocrm.contacts.models import Contact
 from solocrm.contacts.views import _filter_from
@@ -57,16 +60,40 @@ def _pipeline_from(request: HttpRequest) -> Pipeline:
 # --- the board ------------------------------------------------------------------------------------
 
 
+# The board's filters, kept in the URL (and sent along with a drop, so the column totals that
+# come back count the same deals): a subset of the deals list's one filter definition.
+BOARD_FILTERS = ("q", "owner", "stalled")
+
+
+def board_filter(data) -> tuple[dict[str, str], Q, str]:
+    """The board's filters from ``data`` (GET or POST): the values, their condition, an error."""
+    values = {key: data.get(key, "").strip() for key in BOARD_FILTERS if data.get(key, "").strip()}
+    try:
+        return values, DealFilter.model_validate(values).get_filter_expression(), ""
+    except PydanticValidationError as error:
+        fields = ", ".join(sorted({str(e["loc"][0]) for e in error.errors() if e.get("loc")}))
+        message = _("Some filters were not understood and are ignored: %(fields)s.") % {"fields": fields}
+        return {}, Q(), message
+
+
 @role_required(Action.VIEW)
 def board(request: HttpRequest) -> HttpResponse:
     current = _pipeline_from(request)
+    filters, where, filter_error = board_filter(request.GET)
     context = {
         "pipeline": current,
         "pipelines": Pipeline.objects.order_by("-is_default", "name"),
-        "columns": pipeline.board_columns(current),
+        "columns": pipeline.board_columns(current, where=where),
         "card_limit": pipeline.BOARD_CARDS,
         "closed_days": pipeline.BOARD_CLOSED_DAYS,
         "lost_form": MoveDealForm(deal=Deal(pipeline=current), auto_id="lost_%s"),
+        "filters": filters,
+        "filter_error": filter_error,
+        "owners": get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("username")
+        .values_list("username", flat=True),
+        "list_query": urlencode({"pipeline": current.uuid, "status": "open", **filters}),
     }
     stages = [column["stage"] for column in context["columns"]]
     for column in context["columns"]:
@@ -129,10 +156,17 @@ def _move_json(request: HttpRequest, deal: Deal, before: Stage, error: str) -> J
     if error:
         return JsonResponse({"ok": False, "error": error}, status=422)
     deal.is_stalled = pipeline.is_stalled(deal)
+    pipeline.describe_cards([deal])
+    filters, where, _error = board_filter(request.POST)
     stages = {before.pk: before, deal.stage_id: deal.stage}
     heads = {
         str(stage.uuid): render_to_string(
-            "sales/_board_column_head.html", {"column": pipeline.column_summary(stage)}, request=request
+            "sales/_board_column_head.html",
+            {
+                "column": pipeline.column_summary(stage, where=where),
+                "closed_days": pipeline.BOARD_CLOSED_DAYS,
+            },
+            request=request,
         )
         for stage in stages.values()
     }
@@ -145,7 +179,7 @@ def _move_json(request: HttpRequest, deal: Deal, before: Stage, error: str) -> J
                 "deals": [deal],
                 "stage_options": stage_options(_stages_of(deal), deal.stage),
                 "can_edit": True,
-                "board_url": _board_url(deal),
+                "board_url": _board_url(deal, filters),
             },
             request=request,
         ),
@@ -169,8 +203,8 @@ def stage_options(stages: list[Stage], current: Stage) -> str:
     )
 
 
-def _board_url(deal: Deal) -> str:
-    return reverse("sales:board") + f"?pipeline={deal.pipeline.uuid}"
+def _board_url(deal: Deal, filters: dict[str, str] | None = None) -> str:
+    return reverse("sales:board") + "?" + urlencode({"pipeline": deal.pipeline.uuid, **(filters or {})})
 
 
 def _stages_of(deal: Deal) -> list[Stage]:

@@ -23,6 +23,7 @@ from solocrm.contacts.models import Contact
 from solocrm.lib.normalize import normalize_currency, parse_money, split_full_name
 from solocrm.sales.choices import OrderStatus, SalesChannel
 from solocrm.sales.orders.models import Order, OrderLine, Product
+from solocrm.sales.orders.stamps import orders_changed
 
 ORDER_TEXT = (
     ("order_number", 100),
@@ -285,6 +286,8 @@ class OrdersKind(Kind):
         )
         for order, _data in pairs:
             self.seen.add(order.pk)
+        if pairs:
+            orders_changed()
 
 
 ORDER_FIELDS = (

@@ -22,6 +22,19 @@ def default_currency() -> str:
     return business_settings().currency
 
 
+class ChangeStamp(models.Model):
+    """A counter per kind of data ("orders"), bumped in the same transaction by every function
+    that writes that data. Caches in any process (the web server's, a CLI's) put it in their
+    keys, so a figure cached before a change is never served after it (see
+    solocrm.sales.orders.stamps)."""
+
+    key = models.CharField(max_length=40, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"
+
+
 class Product(PublicModel):
     """Something the business sells."""
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from solocrm.contacts.services import Conflict, apply_changes, save_validated
 from solocrm.lib.normalize import MAX_MONEY
 from solocrm.sales.orders.models import Order, OrderLine, Product
+from solocrm.sales.orders.stamps import orders_changed
 from solocrm.users.models import AuditLog
 
 CENT = Decimal("0.01")
@@ -93,6 +94,7 @@ def create_order(data: dict[str, Any], *, lines: list[dict[str, Any]] | None = N
     order.total = total if total is not None else lines_total
     order.save(update_fields=["total"])
     AuditLog.record(actor, "order.create", order, summary=str(order))
+    orders_changed()
     return order
 
 
@@ -119,6 +121,7 @@ def update_order(
     save_validated(order)
     if changes:
         AuditLog.record(actor, "order.update", order, summary=str(order), changes=changes)
+        orders_changed()
     return order
 
 
@@ -126,3 +129,4 @@ def update_order(
 def delete_order(order: Order, *, actor=None) -> None:
     AuditLog.record(actor, "order.delete", order, summary=str(order))
     order.delete()
+    orders_changed()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
@@ -105,6 +106,11 @@ class QuoteOut(Schema):
     deal: uuid.UUID
     contact: uuid.UUID | None
     status: str = Field(description="draft, sent, accepted, declined or withdrawn")
+    is_expired: bool = Field(
+        description="A sent quote past its valid_until day: it reads “Expired”, cannot be accepted or "
+        "sent again, only revised"
+    )
+    version: int = Field(description="Bumped by every change of the draft")
     currency: str
     issued_on: date
     valid_until: date
@@ -137,6 +143,7 @@ class QuoteListFilter(Schema):
     deal: uuid.UUID | None = Field(None, description="Deal (public id)")
     contact: uuid.UUID | None = Field(None, description="Contact (public id)")
     status: QuoteStatus | None = None
+    expired: bool | None = Field(None, description="true: only expired quotes; false: none of them")
 
 
 class SendIn(WriteSchema):
@@ -189,6 +196,9 @@ def list_quotes(request: HttpRequest, filters: Query[QuoteListFilter]):
         rows = rows.filter(contact__uuid=filters.contact)
     if filters.status:
         rows = rows.filter(status=filters.status)
+    if filters.expired is not None:
+        expired = models.Q(status=QuoteStatus.SENT, valid_until__lt=timezone.localdate())
+        rows = rows.filter(expired) if filters.expired else rows.exclude(expired)
     return rows
 
 

@@ -68,6 +68,10 @@ class Quote(PublicModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Bumped by every change of the draft (its fields or lines): the builder sends the version
+    # it shows, so a change made meanwhile in another tab is refused with a message instead of
+    # being overwritten.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("quote")
@@ -77,6 +81,38 @@ class Quote(PublicModel):
 
     def __str__(self) -> str:
         return self.number
+
+    # A sent quote past its last valid day (in the owner's time zone) is expired: it can no
+    # longer be accepted or sent again, only revised. Derived, not stored: it needs no job at
+    # midnight and is never out of date.
+    @property
+    def is_expired(self) -> bool:
+        return self.status == QuoteStatus.SENT and timezone.localdate() > self.valid_until
+
+    @property
+    def display_status(self) -> str:
+        """The status people read: "expired" for a sent quote past its validity."""
+        return EXPIRED if self.is_expired else self.status
+
+    @property
+    def status_label(self) -> str:
+        return str(_("Expired")) if self.is_expired else self.get_status_display()
+
+    @property
+    def status_badge(self) -> str:
+        """The badge component's colour for the status people read."""
+        return STATUS_BADGES.get(self.display_status, "neutral")
+
+
+EXPIRED = "expired"
+STATUS_BADGES = {
+    QuoteStatus.DRAFT: "neutral",
+    QuoteStatus.SENT: "info",
+    QuoteStatus.ACCEPTED: "success",
+    QuoteStatus.DECLINED: "danger",
+    QuoteStatus.WITHDRAWN: "neutral",
+    EXPIRED: "warning",
+}
 
 
 class QuoteLine(models.Model):

@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +40,7 @@ from solocrm.sales.choices import QuoteStatus
 from solocrm.sales.deals.models import Deal
 from solocrm.sales.deals.services import StageError, touch_deal, update_deal
 from solocrm.sales.orders.models import OrderLine, Product
-from solocrm.sales.quotes.models import NumberSequence, Quote, QuoteLine
+from solocrm.sales.quotes.models import EXPIRED, NumberSequence, Quote, QuoteLine
 from solocrm.users.models import AuditLog
 
 CENT = Decimal("0.01")
@@ -58,6 +58,10 @@ class QuoteError(ValueError):
 
 class QuoteStateError(QuoteError):
     """A change the quote's status does not allow (editing a sent quote, quoting a closed deal…)."""
+
+
+class QuoteConflict(QuoteError):
+    """The draft changed since the version the editor showed (another tab, another person)."""
 
 
 # --- the maths --------------------------------------------------------------------------------
@@ -237,8 +241,10 @@ def _write_lines(quote: Quote, lines: list[dict[str, Any]]) -> None:
 
 
 def _store_totals(quote: Quote, totals: Totals) -> None:
+    """Store the totals; every change of a quote passes here, so the version is bumped here."""
     quote.subtotal, quote.discount_total = totals.subtotal, totals.discount_total
     quote.tax_total, quote.total = totals.tax_total, totals.total
+    quote.version += 1
     quote.save()
 
 
@@ -285,11 +291,28 @@ def _require_draft(quote: Quote) -> None:
         )
 
 
+def _check_version(quote: Quote, version: Any) -> None:
+    """Refuse a change made on a version of the draft other than the current one (None: no check)."""
+    if version is None or str(version).strip() == "":
+        return
+    if str(version).strip() != str(quote.version):
+        raise QuoteConflict(
+            _(
+                "Quote %(number)s was changed in another tab or by someone else after you opened it, "
+                "so this change was not saved. Reload the page to see the current lines, then make "
+                "your change again."
+            )
+            % {"number": quote.number}
+        )
+
+
 @transaction.atomic
-def update_quote(quote: Quote, data: dict[str, Any], *, lines=None, actor=None) -> Quote:
-    """Change a draft's header (``data``) and, when given, replace its lines; totals follow."""
+def update_quote(quote: Quote, data: dict[str, Any], *, lines=None, actor=None, version=None) -> Quote:
+    """Change a draft's header (``data``) and, when given, replace its lines; totals follow.
+    ``version`` (the builder's): QuoteConflict when the draft changed since."""
     locked = _locked(quote)
     _require_draft(locked)
+    _check_version(locked, version)
     header = _header(data, locked)
     if "contact" in data:
         header["contact"] = data["contact"]
@@ -341,7 +364,8 @@ def withdraw_quote(quote: Quote, *, actor=None) -> Quote:
 
 @transaction.atomic
 def revise_quote(quote: Quote, *, actor=None) -> Quote:
-    """A new draft copying ``quote`` (new number, issued today); a sent original is withdrawn."""
+    """A new draft copying ``quote`` (new number, issued today, valid as long as the original
+    was, 30 days when that was none); a sent original is withdrawn, an expired one stays expired."""
     locked = _locked(quote)
     if locked.status in (QuoteStatus.DRAFT, QuoteStatus.ACCEPTED):
         raise QuoteStateError(
@@ -358,10 +382,129 @@ def revise_quote(quote: Quote, *, actor=None) -> Quote:
         "contact": locked.contact,
     }
     revision = create_quote(locked.deal, data, lines=_current_lines(locked), actor=actor)
-    if locked.status == QuoteStatus.SENT:
-        withdraw_quote(locked, actor=actor)
+    if locked.status == QuoteStatus.SENT and not locked.is_expired:
+        withdraw_quote(locked, actor=actor)  # an expired one stays as it is: it reads "Expired"
     AuditLog.record(actor, "quote.revise", revision, summary=f"{locked.number} → {revision.number}")
     return revision
+
+
+def is_revisable(quote: Quote) -> bool:
+    return quote.status in (QuoteStatus.SENT, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """The statuses people filter by: the stored ones and "expired" (derived)."""
+    return [*QuoteStatus.choices, (EXPIRED, _("Expired"))]
+
+
+def filter_status(rows: QuerySet, status: str, today: date | None = None) -> QuerySet:
+    """Quotes of a status as people read it: "sent" leaves out the expired ones, "expired" is a
+    sent quote past its validity; anything else unknown filters nothing."""
+    today = today or timezone.localdate()
+    if status == EXPIRED:
+        return rows.filter(status=QuoteStatus.SENT, valid_until__lt=today)
+    if status == QuoteStatus.SENT:
+        return rows.filter(status=status, valid_until__gte=today)
+    if status in QuoteStatus.values:
+        return rows.filter(status=status)
+    return rows
+
+
+# --- the builder's line by line changes --------------------------------------------------------
+
+
+def _draft_for_change(quote: Quote, version: Any) -> Quote:
+    locked = _locked(quote)
+    _require_draft(locked)
+    _check_version(locked, version)
+    return locked
+
+
+def _line_of(quote: Quote, line_id: Any) -> QuoteLine:
+    line = (
+        quote.lines.filter(pk=line_id).select_related("product").first() if str(line_id).isdigit() else None
+    )
+    if line is None:
+        raise QuoteConflict(
+            _("This line is no longer on quote %(number)s (removed in another tab?). Reload the page.")
+            % {"number": quote.number}
+        )
+    return line
+
+
+def _ordered_lines(quote: Quote) -> list[QuoteLine]:
+    return list(quote.lines.select_related("product").order_by("position", "id"))
+
+
+def _recompute(quote: Quote, lines: list[QuoteLine]) -> None:
+    """Renumber ``lines`` in their order, store each line's total and the quote's totals."""
+    fields = ("quantity", "unit_price", "discount_percent", "tax_rate")
+    totals = compute_totals([{f: getattr(ln, f) for f in fields} for ln in lines], quote.discount_percent)
+    for position, (line, amount) in enumerate(zip(lines, totals.lines, strict=True)):
+        line.position, line.total = position, amount
+    QuoteLine.objects.bulk_update(lines, ["position", "total"])
+    _store_totals(quote, totals)
+
+
+@transaction.atomic
+def add_line(quote: Quote, data: dict[str, Any], *, version=None, actor=None) -> QuoteLine:
+    """Append a line to a draft (``data`` as for a line; a product's values by default)."""
+    locked = _draft_for_change(quote, version)
+    lines = _ordered_lines(locked)
+    if len(lines) >= MAX_LINES:
+        raise QuoteError(_("A quote can have at most %(max)s lines.") % {"max": MAX_LINES})
+    values = _check_line(data, len(lines) + 1)
+    line = QuoteLine.objects.create(quote=locked, position=len(lines), **values)
+    _recompute(locked, [*lines, line])
+    AuditLog.record(
+        actor, "quote.update", locked, summary=locked.number, changes={"line added": values["name"]}
+    )
+    _refresh(quote, locked)
+    return line
+
+
+@transaction.atomic
+def update_line(quote: Quote, line_id: Any, data: dict[str, Any], *, version=None, actor=None) -> QuoteLine:
+    """Change one line of a draft (the fields in ``data``); the totals follow."""
+    locked = _draft_for_change(quote, version)
+    lines = _ordered_lines(locked)
+    line = next((ln for ln in lines if str(ln.pk) == str(line_id)), None) or _line_of(locked, line_id)
+    current = {f: getattr(line, f) for f in ("product", "name", "description", "quantity", "unit_price",
+                                               "discount_percent", "tax_rate")}  # fmt: skip
+    values = _check_line({**current, **data}, lines.index(line) + 1)
+    changes = {f: [str(current[f]), str(v)] for f, v in values.items() if current[f] != v}
+    for field, value in values.items():
+        setattr(line, field, value)
+    line.save()
+    _recompute(locked, lines)
+    if changes:
+        AuditLog.record(actor, "quote.update", locked, summary=locked.number, changes=changes)
+    _refresh(quote, locked)
+    return line
+
+
+@transaction.atomic
+def remove_line(quote: Quote, line_id: Any, *, version=None, actor=None) -> None:
+    locked = _draft_for_change(quote, version)
+    line = _line_of(locked, line_id)
+    line.delete()
+    _recompute(locked, _ordered_lines(locked))
+    AuditLog.record(actor, "quote.update", locked, summary=locked.number, changes={"line removed": line.name})
+    _refresh(quote, locked)
+
+
+@transaction.atomic
+def move_line(quote: Quote, line_id: Any, direction: str, *, version=None, actor=None) -> None:
+    """One place up or down (nothing at either end)."""
+    locked = _draft_for_change(quote, version)
+    line = _line_of(locked, line_id)
+    lines = _ordered_lines(locked)
+    index = [ln.pk for ln in lines].index(line.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(lines):
+        lines[index], lines[other] = lines[other], lines[index]
+    _recompute(locked, lines)
+    _refresh(quote, locked)
 
 
 # --- the accept link --------------------------------------------------------------------------
@@ -417,7 +560,7 @@ def quote_for_token(token: str, *, for_update: bool = False, now: datetime | Non
     if (now or timezone.now()) >= expires_at(last_day):
         raise LinkError(
             410,
-            _("This quote expired on %(day)s. Please ask for a new one.")
+            _("This quote expired on %(day)s and can no longer be accepted. Please ask for a new one.")
             % {"day": date_format(last_day, "DATE_FORMAT")},
             quote,
         )

@@ -8,6 +8,7 @@ solocrm.sales.quotes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -22,13 +23,14 @@ from django.views.decorators.http import require_POST
 
 from solocrm.lib.access import get_for, role_required
 from solocrm.lib.business import business_settings, mail_goes_to_outbox, outbox_message
-from solocrm.lib.http import vary_on_htmx
+from solocrm.lib.filters import every_word
+from solocrm.lib.http import vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
 from solocrm.sales.choices import QuoteStatus
 from solocrm.sales.deals.models import Deal
 from solocrm.sales.orders.models import Product
 from solocrm.sales.quotes import services as quotes
-from solocrm.sales.quotes.forms import QuoteForm, QuoteLineFormSet, SendQuoteForm
+from solocrm.sales.quotes.forms import QuoteForm, QuoteLineForm, QuoteLineFormSet, SendQuoteForm
 from solocrm.sales.quotes.models import Quote, QuoteLine
 from solocrm.sales.quotes.pdf import render_pdf
 
@@ -67,14 +69,14 @@ def _get(request: HttpRequest, public_id, action: str = Action.VIEW) -> Quote:
 @role_required(Action.VIEW)
 def quote_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    quote_rows = Quote.objects.select_related("deal", "contact").order_by("-issued_on", "-id")
-    if status in QuoteStatus.values:
-        quote_rows = quote_rows.filter(status=status)
+    quote_rows = quotes.filter_status(
+        Quote.objects.select_related("deal", "contact").order_by("-issued_on", "-id"), status
+    )
     if number := request.GET.get("q", "").strip()[:40]:
         quote_rows = quote_rows.filter(number__icontains=number)
     context = {
         "page": Paginator(quote_rows, QUOTES_PER_PAGE).get_page(request.GET.get("page")),
-        "statuses": QuoteStatus.choices,
+        "statuses": quotes.status_choices(),
         "status": status,
         "q": number,
     }
@@ -87,7 +89,7 @@ def quote_detail(request: HttpRequest, public_id) -> HttpResponse:
     context = {
         "quote": quote,
         "deal_url": deal_url(quote.deal),
-        "revisable": quote.status in (QuoteStatus.SENT, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN),
+        "revisable": quotes.is_revisable(quote),
     }
     return render(request, "sales/quote_detail.html", context)
 
@@ -107,16 +109,6 @@ def quote_create(request: HttpRequest, deal_id) -> HttpResponse:
 
 
 # --- the builder ------------------------------------------------------------------------------
-
-
-def _rows_of(quote: Quote) -> list[dict[str, Any]]:
-    return [
-        {
-            **{f: getattr(line, f) for f in LINE_FIELDS[1:]},
-            "product": line.product.uuid if line.product else None,
-        }
-        for line in quote.lines.select_related("product")
-    ]
 
 
 def _posted_rows(formset) -> list[dict[str, Any]]:
@@ -177,22 +169,47 @@ def _header_initial(quote: Quote) -> dict[str, Any]:
     }
 
 
-def _builder(request: HttpRequest, quote: Quote, form, lines, unsaved: bool = False) -> HttpResponse:
+def _builder_context(quote: Quote, form, lines, unsaved: bool = False, line_ids=None) -> dict[str, Any]:
+    """What the builder and its lines section show. ``line_ids``: the saved lines' ids in the
+    order of ``lines`` (their rows are edited in place with htmx); None while the page holds
+    unsaved changes (made without JavaScript: only Save stores them)."""
     rows = _posted_rows(lines) if lines.is_bound else [f.initial or {} for f in lines.forms]
-    totals = quotes.preview(rows, form["discount_percent"].value())
+    discount = form["discount_percent"].value() if form is not None else quote.discount_percent
+    totals = quotes.preview(rows, discount)
     amounts = totals.lines if isinstance(totals, quotes.Totals) else [None] * len(rows)
-    context = {
+    ids = list(line_ids) if line_ids is not None else [None] * len(rows)
+    return {
         "quote": quote,
         "form": form,
         "lines": lines,
-        "line_rows": list(zip(lines.forms, amounts, strict=False)),
+        "line_rows": list(zip(lines.forms, amounts, ids, strict=False)),
         "totals": totals,
         "totals_ok": isinstance(totals, quotes.Totals),
         "products": Product.objects.filter(active=True).order_by("name")[:PRODUCT_PICKER_LIMIT],
         "unsaved": unsaved,
         "deal_url": deal_url(quote.deal),
     }
-    return render(request, "sales/quote_edit.html", context)
+
+
+def _builder(
+    request: HttpRequest, quote: Quote, form, lines, unsaved: bool = False, line_ids=None, status=200
+):
+    context = _builder_context(quote, form, lines, unsaved, line_ids)
+    context["version"] = request.POST.get("version") or quote.version
+    return render(request, "sales/quote_edit.html", context, status=status)
+
+
+def _saved_lines(quote: Quote):
+    """The saved lines as a formset to show, with their ids."""
+    saved = list(quote.lines.select_related("product").order_by("position", "id"))
+    initial = [
+        {
+            **{f: getattr(line, f) for f in LINE_FIELDS[1:]},
+            "product": line.product.uuid if line.product else None,
+        }
+        for line in saved
+    ]
+    return QuoteLineFormSet(initial=initial, prefix="lines"), [line.pk for line in saved]
 
 
 def quote_edit(request: HttpRequest, public_id) -> HttpResponse:
@@ -202,7 +219,8 @@ def quote_edit(request: HttpRequest, public_id) -> HttpResponse:
         return redirect("sales:quote_detail", quote.uuid)
     if request.method != "POST":
         form = QuoteForm(initial=_header_initial(quote))
-        return _builder(request, quote, form, QuoteLineFormSet(initial=_rows_of(quote), prefix="lines"))
+        lines, ids = _saved_lines(quote)
+        return _builder(request, quote, form, lines, line_ids=ids)
     form = QuoteForm(request.POST)
     lines = QuoteLineFormSet(request.POST, prefix="lines")
     action = request.POST.get("action", "save")
@@ -212,13 +230,159 @@ def quote_edit(request: HttpRequest, public_id) -> HttpResponse:
         return _builder(request, quote, form, QuoteLineFormSet(initial=rows, prefix="lines"), unsaved=True)
     if form.is_valid() and lines.is_valid():
         try:
-            quotes.update_quote(quote, form.service_data(), lines=_line_data(lines), actor=request.user)
+            quotes.update_quote(
+                quote,
+                form.service_data(),
+                lines=_line_data(lines),
+                actor=request.user,
+                version=request.POST.get("version"),
+            )
         except quotes.QuoteError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Quote %(number)s saved.") % {"number": quote.number})
             return redirect("sales:quote_detail", quote.uuid)
     return _builder(request, quote, form, lines, unsaved=True)
+
+
+# --- the builder's lines, edited in place (htmx) --------------------------------------------------
+# Each change is saved at once and answers with HTML fragments: the whole lines section after an
+# add, remove or move; after a field change only that line's amount and errors, the totals and
+# the version (out of band), so the focus stays where the person typed. A change made on a version
+# other than the current one (another tab) is refused with 409 and a message; a bad value, 422
+# with the message on the line. Without JavaScript the same buttons submit the whole form.
+
+
+def _draft(request: HttpRequest, public_id) -> Quote:
+    quote = _get(request, public_id, Action.EDIT)
+    if quote.status != QuoteStatus.DRAFT:
+        raise quotes.QuoteStateError(_("A sent quote cannot change; revise it to make a new version."))
+    return quote
+
+
+def _lines_section(request: HttpRequest, quote: Quote, status: int = 200, alert: str = "") -> HttpResponse:
+    lines, ids = _saved_lines(quote)
+    context = _builder_context(quote, None, lines, line_ids=ids)
+    context.update(version=quote.version, oob=True, alert=alert)
+    return vary_on_htmx(render(request, "sales/_quote_lines.html", context, status=status))
+
+
+def _line_answer(request: HttpRequest, public_id, change) -> HttpResponse:
+    """Run ``change(quote, version)`` and answer with the fresh lines section (or why not)."""
+    try:
+        quote = _draft(request, public_id)
+        change(quote, request.POST.get("version"))
+    except quotes.QuoteConflict as error:
+        return _alert(request, str(error), 409)
+    except quotes.QuoteStateError as error:
+        return _alert(request, str(error), 409)
+    except quotes.QuoteError as error:
+        return _lines_section(request, quote, 422, alert=str(error))
+    if not wants_partial(request):
+        return redirect("sales:quote_edit", quote.uuid)
+    return _lines_section(request, quote)
+
+
+def _alert(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    if not wants_partial(request):
+        messages.error(request, message)
+        return redirect("sales:quote_edit", request.resolver_match.kwargs["public_id"])
+    return render(request, "sales/_quote_alert.html", {"alert": message}, status=status)
+
+
+@require_POST
+def quote_line_add(request: HttpRequest, public_id) -> HttpResponse:
+    """A new line: a product's (``product``) or a blank one to fill in."""
+
+    def add(quote: Quote, version) -> None:
+        product = None
+        if key := request.POST.get("product"):
+            product = Product.objects.filter(uuid=_uuid(key), active=True).first()
+            if product is None:
+                raise quotes.QuoteError(_("Choose a product to add."))
+        data = quotes.line_from_product(product) if product else {"name": _("New line"), "quantity": 1}
+        quotes.add_line(quote, data, version=version, actor=request.user)
+
+    return _line_answer(request, public_id, add)
+
+
+@require_POST
+def quote_line_remove(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
+    return _line_answer(
+        request,
+        public_id,
+        lambda quote, version: quotes.remove_line(quote, line_id, version=version, actor=request.user),
+    )
+
+
+@require_POST
+def quote_line_move(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
+    direction = "up" if request.POST.get("direction") == "up" else "down"
+    return _line_answer(
+        request,
+        public_id,
+        lambda quote, version: quotes.move_line(
+            quote, line_id, direction, version=version, actor=request.user
+        ),
+    )
+
+
+LINE_PREFIX = re.compile(r"lines-\d{1,3}")
+
+
+@require_POST
+def quote_line_edit(request: HttpRequest, public_id, line_id: int) -> HttpResponse:
+    """One line's fields as typed (named with the row's prefix, ``lines-3-quantity``)."""
+    prefix = request.POST.get("prefix", "")
+    if not LINE_PREFIX.fullmatch(prefix):
+        return HttpResponse(status=400)
+    index = int(prefix.split("-")[1])
+    form = QuoteLineForm(request.POST, prefix=prefix)
+    try:
+        quote = _draft(request, public_id)
+    except quotes.QuoteStateError as error:
+        return _alert(request, str(error), 409)
+    context = {"quote": quote, "index": index, "form": form}
+    status = 200
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "product"}
+        try:
+            quotes.update_line(quote, line_id, data, version=request.POST.get("version"), actor=request.user)
+        except quotes.QuoteConflict as error:
+            return _alert(request, str(error), 409)
+        except quotes.QuoteError as error:
+            context["line_error"], status = str(error), 422
+    else:
+        status = 422
+    if status == 200 and not wants_partial(request):
+        return redirect("sales:quote_edit", quote.uuid)
+    totals = quotes.Totals(
+        tuple(quote.lines.order_by("position", "id").values_list("total", flat=True)),
+        quote.subtotal,
+        quote.discount_total,
+        quote.tax_total,
+        quote.total,
+    )
+    context.update(version=quote.version, totals=totals, totals_ok=True, oob=True)
+    return vary_on_htmx(render(request, "sales/_quote_line_saved.html", context, status=status))
+
+
+@role_required(Action.EDIT)
+def quote_product_search(request: HttpRequest, public_id) -> HttpResponse:
+    """The product picker's matches (name or SKU, every word), at most PICKS."""
+    quote = _get(request, public_id, Action.EDIT)
+    products = Product.objects.filter(active=True).filter(
+        every_word(request.GET.get("product_q", "")[:100], "name__icontains", "sku__icontains")
+    )
+    context = {
+        "quote": quote,
+        "picks": products.order_by("name")[:PICKS],
+        "q": request.GET.get("product_q", ""),
+    }
+    return vary_on_htmx(render(request, "sales/_quote_product_picks.html", context))
+
+
+PICKS = 8
 
 
 @require_POST

@@ -30,15 +30,35 @@ def _log_in(page, live_server) -> None:
 
 
 def _drag(page, card, target) -> None:
-    """Drag with real pointer movement: SortableJS (fallback mode) follows mouse events."""
-    target.scroll_into_view_if_needed()
-    start, end = card.bounding_box(), target.bounding_box()
+    """Drag with real pointer movement: SortableJS (fallback mode) follows mouse events. A column
+    beyond the board's visible width is reached as a person does: holding the card at the
+    board's edge until SortableJS has scrolled it there."""
+    card.scroll_into_view_if_needed()
+    # The card's column at the left edge of the board's frame: the columns after it are in view.
+    card.evaluate(
+        "c => { c.closest('.board-scroll').scrollLeft = c.closest('.board-column').offsetLeft - 8; }"
+    )
+    start = card.bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 12)
     page.mouse.down()
     page.wait_for_timeout(50)
     page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + 20, steps=5)
+    frame = page.locator(".board-scroll").bounding_box()
+    for _attempt in range(60):
+        end = target.bounding_box()
+        if end["x"] >= frame["x"] and end["x"] + end["width"] <= frame["x"] + frame["width"] + 1:
+            break
+        edge = frame["x"] + frame["width"] - 8 if end["x"] > frame["x"] else frame["x"] + 8
+        page.mouse.move(edge, start["y"] + 40, steps=3)
+        page.wait_for_timeout(100)
+    end = target.bounding_box()
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=25)
     page.mouse.up()
+
+
+def _wide(page) -> None:
+    """All six 272 px columns side by side (at 1280 px the board scrolls sideways to the last two)."""
+    page.set_viewport_size({"width": 1800, "height": 900})
 
 
 def _column(page, stage):
@@ -58,9 +78,12 @@ def board(owner):
 def test_dragging_a_deal_to_won_creates_the_order_shown_on_the_contact_page(browser_page, live_server, board):
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
+    _wide(page)
     _log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     won = board["stages"][StageKind.WON]
+    move_deal(board["deal"], board["stages"]["Negotiation"])  # the column next to Won
+    page.reload()
     card = page.locator(f"#deal-{board['deal'].uuid}")
     _drag(page, card, _column(page, won))
 
@@ -83,6 +106,7 @@ def test_dragging_a_deal_to_won_creates_the_order_shown_on_the_contact_page(brow
 def test_a_drop_on_lost_asks_the_reason_and_cancel_puts_the_card_back(browser_page, live_server, board):
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
+    _wide(page)
     _log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     lost, first = board["stages"][StageKind.LOST], board["stages"]["New lead"]
@@ -126,6 +150,34 @@ def refusing_page(live_server, monkeypatch):
         yield page
         browser.close()
         assert errors == [], f"the browser reported errors: {errors}"
+
+
+def test_a_filtered_board_drag_updates_both_column_totals_and_keeps_the_filter(
+    browser_page, live_server, board, owner
+):
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page = browser_page
+    create_deal({"title": "Someone else's", "amount": Decimal("5000")})  # no owner: filtered out
+    _log_in(page, live_server)
+    page.goto(live_server.url + "/sales/pipeline/")
+    page.get_by_label("Owner").select_option(owner.username)  # submits the filter form
+    expect(page).to_have_url(re.compile(rf"owner={owner.username}"))
+    first, qualified = board["stages"]["New lead"], board["stages"]["Qualified"]
+    expect(page.locator(f"#head-{first.uuid} .board-count")).to_contain_text("2")
+    expect(page.locator(f"#head-{first.uuid} .board-totals")).to_contain_text("1,500.00 USD")
+    _drag(page, page.locator(f"#deal-{board['deal'].uuid}"), _column(page, qualified))
+    expect(page.locator("#board-status")).to_contain_text("is now in Qualified")
+    expect(page.locator(f"#head-{first.uuid} .board-totals")).to_contain_text("300.00 USD")
+    expect(page.locator(f"#head-{first.uuid} .board-count")).to_contain_text("1")
+    expect(page.locator(f"#head-{qualified.uuid} .board-totals")).to_contain_text("1,200.00 USD")
+    assert Deal.objects.get(pk=board["deal"].pk).stage == qualified
+    # One screen tall at 1280 × 800, and the cards are compact: the title on one or two lines.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + "/sales/pipeline/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    title = page.locator(f"#deal-{board['deal'].uuid} .deal-card-title")
+    line = title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert title.bounding_box()["height"] < 2.6 * line
 
 
 def test_a_refused_drop_puts_the_card_back_and_says_why(refusing_page, live_server, board):

@@ -13,6 +13,7 @@ from solocrm.sales.choices import LostReason, StageKind
 from solocrm.sales.deals.models import Deal, DealStageChange
 from solocrm.sales.deals.services import create_deal, create_pipeline, default_pipeline, move_deal
 from solocrm.sales.orders.models import Order
+from solocrm.sales.tasks.services import create_task
 
 URL = reverse("sales:board")
 
@@ -71,7 +72,7 @@ def test_a_stalled_deal_carries_a_badge(owner_client, pipeline):
     response = owner_client.get(URL)
     cards = {deal.title: deal.is_stalled for deal in response.context["columns"][0]["deals"]}
     assert cards == {"Quiet one": True, "Fresh one": False}
-    assert response.content.decode().count('class="badge overdue">stalled') == 1
+    assert response.content.decode().count('class="badge badge-warning">stalled') == 1
 
 
 def test_each_column_shows_at_most_the_limit_and_links_to_the_rest(owner_client, pipeline, settings):
@@ -98,8 +99,11 @@ def test_the_board_query_count_does_not_grow_with_deals(
         deal = create_deal({"title": f"Deal {i}", "contact": ada, "amount": Decimal(i)})
         if i % 3:
             move_deal(deal, stages[i % 4])
+        create_task(title=f"Call about {i}", deal=deal, due_at=timezone.now() + timedelta(days=i))
     owner_client.get(URL)  # the session and the default pipeline exist from here on
-    with django_assert_max_num_queries(8):
+    # 8 before the cards showed their next task (one query for all) and the owner filter listed
+    # the users (one query).
+    with django_assert_max_num_queries(10):
         assert owner_client.get(URL).status_code == 200
 
 
@@ -265,3 +269,65 @@ def test_a_title_with_markup_is_escaped_on_the_card(owner_client, stages):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     card = json.loads(_move(owner_client, deal, stages["Qualified"]).content)["card"]
     assert "<script>alert" not in card
+
+
+# --- compact cards, filters in the URL -------------------------------------------------------------
+
+
+def test_a_card_shows_contact_amount_age_and_the_next_task_with_its_due_date(owner_client, stages, ada):
+    deal = create_deal({"title": "Website", "contact": ada, "amount": Decimal("1250"), "currency": "EUR"})
+    Deal.objects.filter(pk=deal.pk).update(created_at=timezone.now() - timedelta(days=12, hours=1))
+    later = timezone.now() + timedelta(days=9)
+    create_task(title="Send the draft", deal=deal, due_at=later)
+    create_task(title="Call back", deal=deal, due_at=timezone.now() - timedelta(days=1))  # due first
+    done = create_task(title="Old call", deal=deal, due_at=timezone.now() - timedelta(days=5))
+    done.complete()
+    response = owner_client.get(URL)
+    card = response.context["columns"][0]["deals"][0]
+    assert (card.age_days, card.next_task.title, card.next_task_overdue) == (12, "Call back", True)
+    page = response.content.decode()
+    assert 'class="avatar avatar-sm' in page and ">AL</span>" in page and "Ada Lovelace" in page
+    assert "1,250.00 EUR" in page and "12 days" in page
+    assert 'class="deal-card-next overdue"' in page and "Call back" in page and "Old call" not in page
+
+
+def test_the_filters_narrow_the_cards_and_the_totals_and_stay_in_the_links(owner_client, owner, stages, ada):
+    create_deal({"title": "Website", "contact": ada, "amount": Decimal("1000"), "owner": owner})
+    create_deal({"title": "Logo", "amount": Decimal("500")})
+    quiet = create_deal({"title": "Quiet flyer", "amount": Decimal("80"), "owner": owner})
+    Deal.objects.filter(pk=quiet.pk).update(last_activity_at=timezone.now() - timedelta(days=60))
+    response = owner_client.get(URL, {"owner": owner.username, "q": "lovelace"})
+    first = response.context["columns"][0]
+    assert [d.title for d in first["deals"]] == ["Website"] and first["count"] == 1
+    assert [t["total"] for t in first["totals"]] == [Decimal("1000.00")]
+    page = response.content.decode()
+    assert 'value="lovelace"' in page and f'<option value="{owner.username}" selected>' in page
+    assert f'data-filter-owner="{owner.username}"' in page and 'data-filter-q="lovelace"' in page
+    assert "&amp;q=lovelace" in page  # the List button keeps the filters
+    stalled = owner_client.get(URL, {"stalled": "true"}).context["columns"][0]
+    assert [d.title for d in stalled["deals"]] == ["Quiet flyer"]
+    # The move form comes back to the filtered board.
+    assert f'name="next" value="{URL}?owner={owner.username}&amp;q=lovelace"' in page
+
+
+def test_a_bad_filter_is_ignored_with_a_message(owner_client, stages):
+    create_deal({"title": "Website"})
+    response = owner_client.get(URL, {"stalled": "maybe"})
+    assert response.status_code == 200 and "not understood" in response.content.decode()
+    assert [d.title for d in response.context["columns"][0]["deals"]] == ["Website"]
+
+
+def test_after_a_drop_the_column_totals_count_what_the_filters_show(owner_client, owner, stages):
+    mine = create_deal({"title": "Mine", "amount": Decimal("100"), "owner": owner})
+    create_deal({"title": "Other", "amount": Decimal("900")})
+    create_deal({"title": "Other qualified", "amount": Decimal("50")}, actor=None)
+    move_deal(Deal.objects.get(title="Other qualified"), stages["Qualified"])
+    answer = _move(owner_client, mine, stages["Qualified"], owner=owner.username).json()
+    assert answer["ok"]
+    qualified = answer["columns"][str(stages["Qualified"].uuid)]
+    new_lead = answer["columns"][str(stages["New lead"].uuid)]
+    assert "100.00" in qualified and "50.00" not in qualified and ">1<" in qualified
+    assert "—" in new_lead and "900.00" not in new_lead
+    assert "Mine" in answer["card"] and "0 days" in answer["card"]
+    unfiltered = _move(owner_client, mine, stages["New lead"]).json()
+    assert "1,000.00" in unfiltered["columns"][str(stages["New lead"].uuid)]  # 900 + 100

@@ -34,20 +34,95 @@ def _log_in(page, live_server) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+@pytest.fixture
+def refusing_page(live_server, monkeypatch):
+    """Like ``browser_page``, but the browser's own "Failed to load resource" line for a refused
+    change (the 409 the test provokes) is not an error; any other JavaScript error still is."""
+    from solocrm.web.tests.browser import CHROMIUM
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text),
+        )
+        yield page
+        browser.close()
+        assert errors == [], f"the browser reported errors: {errors}"
+
+
+def test_lines_are_edited_in_place_from_the_keyboard(refusing_page, live_server, deal, tmp_path):
+    """No page reload: a quantity saved on Tab, Enter in the last line adds one, Alt+↑ moves
+    the line with the focus, the remove button is reachable, and another tab's change is
+    refused with a message."""
+    from solocrm.sales.quotes import services as quotes
+    from solocrm.sales.quotes.tests.quote_helpers import line
+
+    expect = pytest.importorskip("playwright.sync_api").expect
+    page = refusing_page
+    quote = quotes.create_quote(
+        deal, lines=[line("Planting plan", "1", "450.00"), line("Visit", "1", "80.00")]
+    )
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/sales/quotes/{quote.uuid}/edit/")
+    page.evaluate("window.notReloaded = true")
+
+    quantity = page.locator("#id_lines-0-quantity")
+    quantity.fill("2")
+    quantity.press("Tab")
+    expect(page.locator("#line-total-0")).to_have_text("900.00 EUR")
+    expect(page.locator("#quote-totals")).to_contain_text("980.00 EUR")
+    expect(page.locator("#id_lines-0-unit_price")).to_be_focused()  # Tab order: along the row
+
+    page.locator("#id_lines-1-unit_price").press("Enter")  # the last line: adds a new one
+    expect(page.locator("#id_lines-2-name")).to_be_focused()
+    page.keyboard.type("Pruning")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Alt+ArrowUp")  # from the description of line 3: it moves up
+    expect(page.locator("#id_lines-1-name")).to_have_value("Pruning")
+    expect(page.locator("#id_lines-1-description")).to_be_focused()
+    assert [ln.name for ln in quote.lines.order_by("position")] == ["Planting plan", "Pruning", "Visit"]
+
+    page.get_by_role("button", name="Remove line 3").click()
+    expect(page.locator("tr.quote-line")).to_have_count(2)
+    expect(page.locator("#quote-totals")).to_contain_text("900.00 EUR")
+    assert page.evaluate("window.notReloaded") is True
+
+    quotes.add_line(Quote.objects.get(pk=quote.pk), {"name": "Added elsewhere"})  # another tab
+    page.locator("#id_lines-0-quantity").fill("5")
+    page.locator("#id_lines-0-quantity").press("Tab")
+    expect(page.locator("#quote-alert")).to_contain_text("changed in another tab")
+    assert quote.lines.filter(name="Added elsewhere").exists()
+    assert quote.lines.get(name="Planting plan").quantity == Decimal("2")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(_shots(tmp_path) / "quote-lines-phone.png"), full_page=True)
+
+
 def test_build_send_and_accept_a_quote(browser_page, live_server, deal, mailoutbox, tmp_path):
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
     shots = _shots(tmp_path)
-    product = Product.objects.create(name="Design hour", sku="DH-1", price=Decimal("80.00"), currency="EUR")
+    Product.objects.create(name="Design hour", sku="DH-1", price=Decimal("80.00"), currency="EUR")
     _log_in(page, live_server)
 
     page.goto(f"{live_server.url}/sales/deals/{deal.uuid}/quotes/new/")
     page.get_by_role("button", name="Create the quote").click()
     expect(page.get_by_role("heading", name=re.compile(r"Quote Q-\d{4}-0001"))).to_be_visible()
 
-    page.get_by_label("Product").select_option(str(product.uuid))
-    page.get_by_role("button", name="Add product").click()
+    # The product picker searches as you type; a pick adds the line at once (saved, no reload).
+    page.get_by_label("Add a product").fill("dh-1")
+    page.get_by_role("button", name=re.compile("Design hour")).click()
+    expect(page.locator("#id_lines-0-name")).to_have_value("Design hour")
     page.get_by_role("button", name="Add a line").click()
+    expect(page.locator("#id_lines-1-name")).to_have_value("New line")
     page.locator("#id_lines-1-name").fill("Planting plan")
     page.locator("#id_lines-1-unit_price").fill("450")
     page.locator("#id_lines-0-quantity").fill("3")

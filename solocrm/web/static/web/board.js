@@ -3,7 +3,8 @@
 //
 // A drop POSTs the new stage and the neighbours of the card (above/below) to the card's move URL
 // and asks for JSON. The answer carries the fresh card and column heads (rendered and escaped by
-// Django), or an error, in which case the card goes back where it was. Dropping on a lost stage
+// Django), or an error, in which case the card goes back where it was. The board's filters
+// (data-filter-* on the board) are sent along so the fresh column totals count what is shown. Dropping on a lost stage
 // first asks for the reason in a <dialog>. No inline code, no eval: a strict CSP holds.
 (function () {
   "use strict";
@@ -61,6 +62,13 @@
     body.set("above", neighbour(item.previousElementSibling));
     body.set("below", neighbour(item.nextElementSibling));
     Object.keys(extra || {}).forEach(function (key) { body.set(key, extra[key]); });
+    // The board's filters (owner, search text, stalled) go along: the column totals that come
+    // back count the same deals as the columns on screen.
+    Object.keys(board.dataset).forEach(function (key) {
+      if (key.indexOf("filter") === 0 && key.length > 6) {
+        body.set(key.charAt(6).toLowerCase() + key.slice(7), board.dataset[key]);
+      }
+    });
     item.classList.add("is-saving");
     fetch(item.getAttribute("data-move-url"), {
       method: "POST",
