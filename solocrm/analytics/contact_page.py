@@ -3,12 +3,12 @@ customer's lifetime value and churn risk from their CustomerScore, once the refr
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
+from solocrm.lib.business import business_settings
 from solocrm.lib.contact_page import Figure, key_figures
 
 CHURN_WARNING = 0.25
@@ -25,7 +25,7 @@ def score_figures(request: HttpRequest, contact) -> list[Figure]:
         return []
     figures = []
     if score.clv is not None:
-        value = f"{floatformat(score.clv, '0g')} {settings.SOLOCRM_CURRENCY}"
+        value = f"{floatformat(score.clv, '0g')} {business_settings().currency}"
         figures.append(
             Figure("clv", _("CLV"), value, hint=_("Expected value of the next 12 months"), order=30)
         )
