@@ -232,7 +232,7 @@ def test_every_page_fits_has_no_errors_and_no_serious_accessibility_problems(liv
                     problems += _check(page, name, live_server.url + path, width, axe_source, only)
                     if name in SCREENSHOTS:
                         shot = shots / f"{name}-{size}-{theme}.png"
-                        page.screenshot(path=str(shot), full_page=size == "desktop")
+                        page.screenshot(path=str(shot))
         page.goto("about:blank")  # stop any htmx polling before the live server goes away
         context.close()
         browser.close()

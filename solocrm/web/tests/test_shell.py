@@ -84,10 +84,10 @@ def test_messages_are_toasts_errors_stay_until_dismissed():
     storage.add(constants.SUCCESS, "Saved <b>")
     storage.add(constants.ERROR, "Broken")
     html = Template('{% include "web/_messages.html" %}').render(Context({"messages": storage}))
-    assert 'role="status"' in html and html.count('class="message toast') == 2
+    assert 'role="status"' in html and html.count("data-toast") == 2
     assert "Saved &lt;b&gt;" in html  # escaped
-    success, error = html.split('class="message toast')[1:]
-    assert "data-sticky" not in success.split(">", 1)[0] and "data-sticky" in error.split(">", 1)[0]
+    success, error = html.split('<li class="message')[1:]
+    assert success.startswith(' success" data-toast>') and error.startswith(' error" data-toast data-sticky>')
     assert html.count("data-dismiss hidden") == 2  # shown by app.js only
 
 

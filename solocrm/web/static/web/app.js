@@ -78,7 +78,7 @@
     if (opener) { setDrawer(true, opener); return; }
     if (target.closest("[data-drawer-close]")) { setDrawer(false); return; }
     var dismiss = target.closest("[data-dismiss]");
-    if (dismiss) { removeToast(dismiss.closest(".toast")); return; }
+    if (dismiss) { removeToast(dismiss.closest("[data-toast]")); return; }
     // A click outside an open dropdown closes it.
     document.querySelectorAll("details.dropdown[open]").forEach(function (details) {
       if (!details.contains(target)) details.open = false;
@@ -118,7 +118,7 @@
     start();
   }
   function armToasts(scope) {
-    (scope || document).querySelectorAll(".toast:not([data-armed])").forEach(function (toast) {
+    (scope || document).querySelectorAll("[data-toast]:not([data-armed])").forEach(function (toast) {
       toast.setAttribute("data-armed", "");
       armToast(toast);
     });
