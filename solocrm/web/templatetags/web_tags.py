@@ -3,40 +3,51 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
 
 from solocrm.contacts.choices import InteractionKind
 from solocrm.lib.roles import Role
+from solocrm.web.templatetags.ui import icon
 
 register = template.Library()
 
-# A glyph per timeline kind: readable without colour and without an icon font.
+# A Lucide icon per timeline kind (the entry's text says the kind too, so colour is not needed).
 KIND_ICONS = {
-    InteractionKind.NOTE: "✎",
-    InteractionKind.EMAIL_IN: "✉",
-    InteractionKind.EMAIL_OUT: "➦",
-    InteractionKind.CALL: "☎",
-    InteractionKind.MEETING: "◉",
-    InteractionKind.CHAT: "…",
-    InteractionKind.SOCIAL: "#",
-    InteractionKind.FORM: "▤",
-    InteractionKind.SYSTEM: "⚙",
+    InteractionKind.NOTE: "sticky-note",
+    InteractionKind.EMAIL_IN: "mail",
+    InteractionKind.EMAIL_OUT: "send",
+    InteractionKind.CALL: "phone",
+    InteractionKind.MEETING: "users",
+    InteractionKind.CHAT: "message-square",
+    InteractionKind.SOCIAL: "at-sign",
+    InteractionKind.FORM: "clipboard-list",
+    InteractionKind.SURVEY: "star",
+    InteractionKind.SYSTEM: "settings",
 }
 
 
-# A glyph per kind of Today item (solocrm.lib.today); other modules' kinds fall back to "•".
+# A Lucide icon per kind of Today item (solocrm.lib.today); other modules' kinds get a dot.
 TODAY_ICONS = {
-    "task": "☐",
-    "lead": "★",
-    "deal": "◆",
-    "quote": "▤",
-    "reorder": "↻",
-    "at_risk": "⚠",
+    "task": "square-check-big",
+    "lead": "star",
+    "deal": "handshake",
+    "quote": "file-text",
+    "reorder": "refresh-cw",
+    "at_risk": "triangle-alert",
 }
+FALLBACK_ICON = "info"
 
 
 @register.filter
-def today_icon(kind: str) -> str:
-    return TODAY_ICONS.get(kind, "•")
+def today_icon(kind: str) -> SafeString:
+    """The item's icon as inline SVG (decorative: the item's text names it)."""
+    return icon(TODAY_ICONS.get(kind, FALLBACK_ICON), size=16)
+
+
+@register.filter
+def today_icon_name(kind: str) -> str:
+    """The Lucide name, for templates that call {% icon %} themselves."""
+    return TODAY_ICONS.get(kind, FALLBACK_ICON)
 
 
 @register.filter
@@ -50,12 +61,12 @@ def signed_percent(value: float | None) -> str:
 # Which main-menu entry a page belongs to, by its URL name's namespace and prefix: the first
 # matching prefix wins.
 NAV_SECTIONS = {
-    "web": [("home", "today")],
+    "web": [("home", "today"), ("settings", "settings")],
     "contacts": [("compan", "companies"), ("import", "import"), ("", "contacts")],
     "sales": [
         ("task", "tasks"), ("log_activity", "tasks"), ("lead", "leads"), ("product", "products"),
         ("board", "deals"), ("pipeline", "deals"), ("stage", "deals"), ("deal", "deals"),
-        ("quote", "deals"), ("forecast", "deals"),
+        ("quote", "quotes"), ("forecast", "deals"),
     ],
     "analytics": [("", "analytics")],
 }  # fmt: skip
@@ -82,5 +93,11 @@ def role_label(value: str | None) -> str:
 
 
 @register.filter
-def kind_icon(kind: str) -> str:
-    return KIND_ICONS.get(kind, "•")
+def kind_icon(kind: str) -> SafeString:
+    """The timeline entry's icon as inline SVG (decorative: the entry's text names the kind)."""
+    return icon(KIND_ICONS.get(kind, FALLBACK_ICON), size=16)
+
+
+@register.filter
+def kind_icon_name(kind: str) -> str:
+    return KIND_ICONS.get(kind, FALLBACK_ICON)

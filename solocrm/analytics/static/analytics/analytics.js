@@ -58,8 +58,8 @@
       out.borderDash = [6, 4];
       out.backgroundColor = PALETTE[0];
     } else if (item.role === "actual") {
-      out.borderColor = "#0f172a";
-      out.backgroundColor = "#0f172a";
+      out.borderColor = themeColour("--text", "#0f172a");
+      out.backgroundColor = themeColour("--text", "#0f172a");
     }
     if (spec.categoryPercentage) { out.categoryPercentage = spec.categoryPercentage; }
     if (spec.barPercentage) { out.barPercentage = spec.barPercentage; }
@@ -133,8 +133,16 @@
     if (details) { details.open = false; }
   }
 
+  // Axis labels, grid lines and the "actual" line take the theme's colours (light or dark).
+  function themeColour(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
   function drawAll(root) {
     if (!window.Chart) { return; }
+    window.Chart.defaults.color = themeColour("--muted", "#475569");
+    window.Chart.defaults.borderColor = themeColour("--border", "#e2e8f0");
     Array.prototype.forEach.call((root || document).querySelectorAll("canvas[data-chart]"), draw);
   }
 
