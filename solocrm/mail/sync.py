@@ -246,16 +246,18 @@ def _sync_batch(
     located = [(f.uid, h.key) for f, h in parsed if h.key in stored]
     wanted = [p for p in plans if p.headers.key not in stored]
     bodies = _fetch_bodies(conn, [p.uid for p in wanted], sizes)
-    new = 0
-    with transaction.atomic():
-        for plan in wanted:
-            if plan.headers.key in stored:  # twice in this batch
-                located.append((plan.uid, plan.headers.key))
-                continue
-            message = _store(account, plan, bodies.get(plan.uid, b""), sizes.get(plan.uid, 0), report)
-            stored[plan.headers.key] = message.pk
-            new += 1
+    unique: dict[str, _Plan] = {}
+    for plan in wanted:
+        if plan.headers.key in unique:  # twice in this batch: one message, two locations
             located.append((plan.uid, plan.headers.key))
+        else:
+            unique[plan.headers.key] = plan
+    parsed_bodies = {uid: parsing.parse_body(raw) for uid, raw in bodies.items()}  # before locking
+    with transaction.atomic():
+        created = _store_batch(account, list(unique.values()), parsed_bodies, sizes, own, report)
+        new = len(created)
+        stored.update(created)
+        located.extend((plan.uid, plan.headers.key) for plan in unique.values())
         before = MailMessageCopy.objects.filter(
             account=account, folder=folder, uidvalidity=state.uidvalidity
         ).count()
@@ -323,117 +325,169 @@ def _sender_contact(plan: _Plan) -> int | None:
     return contact.pk
 
 
-def _thread_for(headers: parsing.Headers, own: set[str], contact_id: int | None) -> MailThread:
-    references = [*headers.references, headers.in_reply_to]
-    keys = ["m:" + r for r in references if r]
-    thread_id = None
-    if keys:
-        thread_id = (
-            MailMessage.objects.filter(message_key__in=keys)
-            .order_by("-date")
-            .values_list("thread_id", flat=True)
-            .first()
+class _Threads:
+    """Threads for one batch, found with a few queries for the whole batch: by In-Reply-To /
+    References (messages stored before, or earlier in the batch), else by subject and people
+    within THREAD_WINDOW, else a new thread."""
+
+    def __init__(self, plans: list[_Plan], own: set[str]) -> None:
+        self.own = own
+        refs = {"m:" + r for p in plans for r in [*p.headers.references, p.headers.in_reply_to] if r}
+        self.by_key: dict[str, int] = dict(
+            MailMessage.objects.filter(message_key__in=refs).values_list("message_key", "thread_id")
         )
-    subject_key = parsing.subject_key(headers.subject)
-    participants = parsing.participants_key(headers.addresses - own)
-    if thread_id is None and subject_key:
-        thread_id = (
-            MailThread.objects.filter(
-                subject_key=subject_key,
-                participants_key=participants,
-                last_message_at__gte=headers.date - THREAD_WINDOW,
-                last_message_at__lte=headers.date + THREAD_WINDOW,
+        subjects = {parsing.subject_key(p.headers.subject) for p in plans} - {""}
+        self.candidates: dict[tuple[str, str], list[list]] = {}
+        self.last: dict[int, datetime] = {}
+        self.changed: set[int] = set()
+        if subjects and plans:
+            earliest = min(p.headers.date for p in plans) - THREAD_WINDOW
+            rows = MailThread.objects.filter(
+                subject_key__in=subjects, last_message_at__gte=earliest
+            ).values_list("id", "subject_key", "participants_key", "last_message_at")
+            for thread_id, subject, people, last in rows:
+                self.candidates.setdefault((subject, people), []).append(thread_id)
+                self.last[thread_id] = last
+
+    def find(self, headers: parsing.Headers, contact_id: int | None) -> int:
+        thread_id = None
+        for ref in [headers.in_reply_to, *reversed(headers.references)]:
+            if ref and (thread_id := self.by_key.get("m:" + ref)) is not None:
+                break
+        subject = parsing.subject_key(headers.subject)
+        people = parsing.participants_key(headers.addresses - self.own)
+        if thread_id is None and subject:
+            near = [
+                t for t in self.candidates.get((subject, people), [])
+                if abs(self.last.get(t, headers.date) - headers.date) <= THREAD_WINDOW
+            ]  # fmt: skip
+            if near:
+                thread_id = max(near, key=lambda t: self.last.get(t, headers.date))
+        if thread_id is None:
+            thread = MailThread.objects.create(
+                subject=headers.subject,
+                subject_key=subject,
+                participants_key=people,
+                contact_id=contact_id,
+                last_message_at=headers.date,
             )
-            .order_by("-last_message_at")
-            .values_list("id", flat=True)
-            .first()
+            thread_id = thread.pk
+            self.last[thread_id] = headers.date
+            if subject:
+                self.candidates.setdefault((subject, people), []).append(thread_id)
+        elif thread_id not in self.last or headers.date > self.last[thread_id]:
+            self.last[thread_id] = headers.date
+            self.changed.add(thread_id)
+        self.by_key[headers.key] = thread_id
+        return thread_id
+
+    def save(self) -> None:
+        """Move each thread's last_message_at forward (never back: one UPDATE per thread)."""
+        for thread_id in self.changed:
+            MailThread.objects.filter(pk=thread_id, last_message_at__lt=self.last[thread_id]).update(
+                last_message_at=self.last[thread_id]
+            )
+
+
+def _store_batch(
+    account: MailAccount,
+    plans: list[_Plan],
+    bodies: dict[int, parsing.Body],
+    sizes: dict[int, int],
+    own: set[str],
+    report: SyncReport,
+) -> dict[str, int]:
+    """Store the batch's new messages (with threads, attachments and timeline entries) in a few
+    bulk statements; returns {message key: id}."""
+    if not plans:
+        return {}
+    threads = _Threads(plans, own)
+    messages: list[MailMessage] = []
+    contacts_of: list[list[int]] = []
+    for plan in plans:
+        headers = plan.headers
+        contact_ids = list(plan.contact_ids)
+        if plan.new_sender and (created := _sender_contact(plan)) is not None:
+            contact_ids = [created]
+            report.contacts_created += 1
+        body = bodies.get(plan.uid) or parsing.Body(problems=["message gone before its body was read"])
+        for problem in body.problems:
+            logger.warning("mail %s: %s: %s", account.name, headers.key, problem)
+        contact_id = contact_ids[0] if contact_ids else None
+        messages.append(
+            MailMessage(
+                message_key=headers.key,
+                message_id=headers.message_id,
+                in_reply_to=headers.in_reply_to,
+                references=" ".join(f"<{r}>" for r in headers.references),
+                account=account,
+                thread_id=threads.find(headers, contact_id),
+                direction=plan.direction,
+                from_address=headers.from_address,
+                from_name=headers.from_name,
+                to_addresses=headers.to,
+                cc_addresses=headers.cc,
+                subject=headers.subject,
+                date=headers.date,
+                text=body.text,
+                html=body.html,
+                has_remote_images=body.has_remote_images,
+                auth_failed=headers.auth_failed,
+                size=min(sizes.get(plan.uid, 0), 2**31 - 1),
+                contact_id=contact_id,
+            )
         )
-    if thread_id is not None:
-        thread = MailThread.objects.get(pk=thread_id)
-        if headers.date > thread.last_message_at:
-            thread.last_message_at = headers.date
-            thread.save(update_fields=["last_message_at", "updated_at"])
-        return thread
-    return MailThread.objects.create(
-        subject=headers.subject,
-        subject_key=subject_key,
-        participants_key=participants,
-        contact_id=contact_id,
-        last_message_at=headers.date,
-    )
+        contacts_of.append(contact_ids)
+    threads.save()
+    MailMessage.objects.bulk_create(messages)
+    report.stored += len(messages)
+    attachments: list[MailAttachment] = []
+    for plan, message in zip(plans, messages, strict=True):
+        body = bodies.get(plan.uid)
+        if body is not None:
+            report.attachments_refused += _attachments(account, message, body.attachments, attachments)
+    MailAttachment.objects.bulk_create(attachments)
+    _timeline(messages, contacts_of)
+    return {m.message_key: m.pk for m in messages}
 
 
-def _store(account: MailAccount, plan: _Plan, raw: bytes, size: int, report: SyncReport) -> MailMessage:
-    headers = plan.headers
-    contact_ids = list(plan.contact_ids)
-    if plan.new_sender and (created := _sender_contact(plan)) is not None:
-        contact_ids = [created]
-        report.contacts_created += 1
-    body = (
-        parsing.parse_body(raw) if raw else parsing.Body(problems=["message gone before its body was read"])
-    )
-    for problem in body.problems:
-        logger.warning("mail %s: %s: %s", account.name, headers.key, problem)
-    own = _own_addresses()
-    contact_id = contact_ids[0] if contact_ids else None
-    thread = _thread_for(headers, own, contact_id)
-    message = MailMessage.objects.create(
-        message_key=headers.key,
-        message_id=headers.message_id,
-        in_reply_to=headers.in_reply_to,
-        references=" ".join(f"<{r}>" for r in headers.references),
-        account=account,
-        thread=thread,
-        direction=plan.direction,
-        from_address=headers.from_address,
-        from_name=headers.from_name,
-        to_addresses=headers.to,
-        cc_addresses=headers.cc,
-        subject=headers.subject,
-        date=headers.date,
-        text=body.text,
-        html=body.html,
-        has_remote_images=body.has_remote_images,
-        auth_failed=headers.auth_failed,
-        size=min(size, 2**31 - 1),
-        contact_id=contact_id,
-    )
-    report.stored += 1
-    report.attachments_refused += _store_attachments(account, message, body.attachments)
-    message.interaction = _timeline(message, thread, contact_ids)
-    if message.interaction is not None:
-        message.save(update_fields=["interaction", "updated_at"])
-    return message
-
-
-def _timeline(message: MailMessage, thread: MailThread, contact_ids: list[int]) -> Interaction | None:
+def _timeline(messages: list[MailMessage], contacts_of: list[list[int]]) -> None:
     """One timeline entry per contact concerned, written once: when the message is stored.
     An e-mail of ours counts as the first response to a lead (speed-to-lead reads EMAIL_OUT)."""
-    if not contact_ids:
-        return None
-    companies = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "company_id"))
-    kind = InteractionKind.EMAIL_OUT if message.direction == Direction.OUT else InteractionKind.EMAIL_IN
-    first = None
-    for contact_id in contact_ids:
-        if contact_id not in companies:
-            continue
-        interaction = Interaction.objects.create(
-            kind=kind,
-            occurred_at=message.date,
-            subject=message.subject,
-            body=message.text[:INTERACTION_TEXT],
-            contact_id=contact_id,
-            company_id=companies[contact_id],
-            external_id=f"mail:{message.uuid}",
-            data={
-                "mail_message": str(message.uuid),
-                "thread": str(thread.uuid),
-                "from": message.from_address,
-                "auth_failed": message.auth_failed,
-            },
-        )
-        first = first or interaction
-    return first
+    wanted = {c for ids in contacts_of for c in ids}
+    if not wanted:
+        return
+    companies = dict(Contact.objects.filter(pk__in=wanted).values_list("pk", "company_id"))
+    entries: list[Interaction] = []
+    first_of: list[tuple[MailMessage, Interaction]] = []
+    for message, contact_ids in zip(messages, contacts_of, strict=True):
+        kind = InteractionKind.EMAIL_OUT if message.direction == Direction.OUT else InteractionKind.EMAIL_IN
+        first = None
+        for contact_id in contact_ids:
+            if contact_id not in companies:
+                continue
+            entry = Interaction(
+                kind=kind,
+                occurred_at=message.date,
+                subject=message.subject,
+                body=message.text[:INTERACTION_TEXT],
+                contact_id=contact_id,
+                company_id=companies[contact_id],
+                external_id=f"mail:{message.uuid}",
+                data={
+                    "mail_message": str(message.uuid),
+                    "from": message.from_address,
+                    "auth_failed": message.auth_failed,
+                },
+            )
+            entries.append(entry)
+            first = first or entry
+        if first is not None:
+            first_of.append((message, first))
+    Interaction.objects.bulk_create(entries)
+    for message, entry in first_of:
+        message.interaction = entry
+    MailMessage.objects.bulk_update([m for m, _e in first_of], ["interaction"])
 
 
 def attachment_folder() -> Path:
@@ -444,10 +498,13 @@ def attachment_path(attachment: MailAttachment) -> Path:
     return attachment_folder() / attachment.sha256[:2] / attachment.sha256
 
 
-def _store_attachments(account: MailAccount, message: MailMessage, parts: list[parsing.Part]) -> int:
+def _attachments(
+    account: MailAccount, message: MailMessage, parts: list[parsing.Part], out: list[MailAttachment]
+) -> int:
     """Store each attachment by its SHA-256 (the same file in many messages, or the same message
-    read again after a crash, is one file). Over SOLOCRM_MAX_ATTACHMENT_BYTES: refused with a
-    log line; the message is kept. Returns how many were refused."""
+    read again after a crash, is one file; a file whose row was rolled back is reused, never
+    duplicated). Over SOLOCRM_MAX_ATTACHMENT_BYTES: refused with a log line; the message is
+    kept. Appends the rows to ``out``; returns how many were refused."""
     limit = settings.SOLOCRM_MAX_ATTACHMENT_BYTES
     refused = 0
     for part in parts:
@@ -464,16 +521,18 @@ def _store_attachments(account: MailAccount, message: MailMessage, parts: list[p
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(part.data)
+            with os.fdopen(fd, "wb") as file:
+                file.write(part.data)
             os.replace(temp, path)
-        MailAttachment.objects.create(
-            message=message,
-            filename=name,
-            content_type=part.content_type,
-            size=len(part.data),
-            sha256=sha256,
-            inline=part.inline,
+        out.append(
+            MailAttachment(
+                message=message,
+                filename=name,
+                content_type=part.content_type,
+                size=len(part.data),
+                sha256=sha256,
+                inline=part.inline,
+            )
         )
     return refused
 

@@ -126,20 +126,21 @@ def test_stopped_after_a_batch_then_restarted_stores_each_message_once(account, 
 def test_a_crash_inside_a_batch_rolls_it_back_and_the_restart_completes(account, dovecot, ada, monkeypatch):
     monkeypatch.setattr(sync, "HEADER_BATCH", 2)
     dovecot.append_many([message(subject=f"Message {n}") for n in range(5)])
-    real_store, calls = sync._store, []
+    real_store, calls = sync._store_batch, []
 
-    def crash_on_the_fourth(*args, **kwargs):
+    def crash_in_the_second_batch(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 4:
+        stored = real_store(*args, **kwargs)  # written, not yet committed
+        if len(calls) == 2:
             raise KeyboardInterrupt  # as kill -9 would, mid-batch: nothing of the batch is kept
-        return real_store(*args, **kwargs)
+        return stored
 
-    monkeypatch.setattr(sync, "_store", crash_on_the_fourth)
+    monkeypatch.setattr(sync, "_store_batch", crash_in_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         sync.sync_account(account)
     assert MailMessage.objects.count() == 2
     assert MailFolderState.objects.get(folder="INBOX").last_uid == 2
-    monkeypatch.setattr(sync, "_store", real_store)
+    monkeypatch.setattr(sync, "_store_batch", real_store)
     sync.sync_account(account)
     assert MailMessage.objects.count() == 5
     assert Interaction.objects.filter(contact=ada, kind=InteractionKind.EMAIL_IN).count() == 5
