@@ -104,7 +104,7 @@ def sync_account(
         except imap.TRANSIENT as error:
             attempt += 1
             if attempt > RETRIES:
-                _record_error(account, f"{_('Connection lost')}: {error}")
+                _record_error(account, _("Connection lost: %(error)s") % {"error": error})
                 raise SyncError(str(error)) from error
             wait = BACKOFF * 2 ** (attempt - 1)
             logger.warning(
