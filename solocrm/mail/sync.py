@@ -47,7 +47,8 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-HEADER_BATCH = 500  # UIDs whose headers are fetched (and committed) together
+# UIDs whose headers are fetched (and committed) together
+HEADER_BATCH = int(os.environ.get("SOLOCRM_MAIL_BATCH", "500"))
 BODY_BATCH_BYTES = 20 * 1024 * 1024  # whole messages fetched in one command, at most about this
 BODY_BATCH_COUNT = 200
 RETRIES = 4  # reconnections after a lost connection, waiting BACKOFF, 2×, 4×… seconds
