@@ -75,6 +75,7 @@ class SyncReport:
     contacts_created: int = 0
     attachments_refused: int = 0
     resynced_folders: list[str] = field(default_factory=list)
+    folder_errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,7 +118,9 @@ def sync_account(
             _record_error(account, str(error))
             raise SyncError(str(error)) from error
         break
-    MailAccount.objects.filter(pk=account.pk).update(last_sync_at=timezone.now(), last_error="")
+    MailAccount.objects.filter(pk=account.pk).update(
+        last_sync_at=timezone.now(), last_error="; ".join(report.folder_errors)[:2000]
+    )
     return report
 
 
@@ -141,6 +144,12 @@ def _sync_once(account: MailAccount, report: SyncReport, progress: Progress, sto
                 batches = _sync_folder(conn, account, folder, report, progress, stop_after, batches)
             except _Stop:
                 return
+            except imap.MailError as error:  # a missing folder must not stop the others
+                logger.error("mail %s/%s: %s", account.name, folder, error)
+                report.folder_errors.append(f"{folder}: {error}")
+                MailFolderState.objects.update_or_create(
+                    account=account, folder=folder, defaults={"last_error": str(error)[:2000]}
+                )
     finally:
         imap.close(conn)
 

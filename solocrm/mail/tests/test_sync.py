@@ -226,6 +226,17 @@ def test_retries_are_bounded_and_the_error_is_recorded(account, monkeypatch):
     assert "refused" in account.last_error
 
 
+def test_a_missing_folder_is_reported_and_the_others_are_read(account, dovecot, ada):
+    dovecot.append(message())
+    account.folders = ["Nope", "INBOX"]
+    account.save()
+    report = sync.sync_account(account)
+    assert report.stored == 1 and report.folder_errors and report.folder_errors[0].startswith("Nope:")
+    account.refresh_from_db()
+    assert account.last_error.startswith("Nope:")
+    assert MailFolderState.objects.get(folder="Nope").last_error
+
+
 def test_a_wrong_password_is_an_error_for_the_owner_not_retried(account, monkeypatch):
     account.imap_password = "wrong"
     account.save()
