@@ -53,14 +53,14 @@ class MessageFilter(ListFilter):
         return date_range("date", None, value)
 
 
-class AttachmentOut(Schema):
+class MailAttachmentOut(Schema):
     uuid: uuid.UUID
     filename: str
     content_type: str
     size: int
 
 
-class MessageOut(Schema):
+class MailMessageOut(Schema):
     uuid: uuid.UUID
     thread: uuid.UUID
     contact: uuid.UUID | None
@@ -78,7 +78,7 @@ class MessageOut(Schema):
     has_remote_images: bool
     auth_failed: bool = Field(description="The receiving server reported a DMARC failure: maybe forged")
     size: int
-    attachments: list[AttachmentOut]
+    attachments: list[MailAttachmentOut]
 
     @staticmethod
     def resolve_thread(obj: MailMessage) -> uuid.UUID:
@@ -97,13 +97,13 @@ def _messages():
     return services.messages().prefetch_related("attachments")
 
 
-@router.get("/messages", response=responses({200: list[MessageOut]}), tags=["messages"])
+@router.get("/messages", response=responses({200: list[MailMessageOut]}), tags=["messages"])
 @paginate(Pagination)
 def list_messages(request: HttpRequest, filters: Query[MessageFilter]):
     """Synced e-mail, newest first; ``contact`` gives one customer's conversation."""
     return filters.apply(_messages())
 
 
-@router.get("/messages/{uuid}", response=responses({200: MessageOut}), tags=["messages"])
+@router.get("/messages/{uuid}", response=responses({200: MailMessageOut}), tags=["messages"])
 def get_message(request: HttpRequest, uuid: str):
     return access.get_for(request.user, _messages(), uuid)

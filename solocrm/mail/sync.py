@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -350,6 +351,7 @@ class _Threads:
         self.candidates: dict[tuple[str, str], list[list]] = {}
         self.last: dict[int, datetime] = {}
         self.changed: set[int] = set()
+        self.new: dict[int, MailThread] = {}  # negative batch-local ids
         if subjects and plans:
             earliest = min(p.headers.date for p in plans) - THREAD_WINDOW
             rows = MailThread.objects.filter(
@@ -373,30 +375,45 @@ class _Threads:
             ]  # fmt: skip
             if near:
                 thread_id = max(near, key=lambda t: self.last.get(t, headers.date))
-        if thread_id is None:
-            thread = MailThread.objects.create(
+        if thread_id is None:  # a new thread: inserted with the others of the batch (save)
+            thread_id = -(len(self.new) + 1)
+            self.new[thread_id] = MailThread(
                 subject=headers.subject,
                 subject_key=subject,
                 participants_key=people,
                 contact_id=contact_id,
                 last_message_at=headers.date,
             )
-            thread_id = thread.pk
             self.last[thread_id] = headers.date
             if subject:
                 self.candidates.setdefault((subject, people), []).append(thread_id)
+        elif thread_id < 0:
+            thread = self.new[thread_id]
+            thread.last_message_at = max(thread.last_message_at, headers.date)
+            self.last[thread_id] = thread.last_message_at
         elif thread_id not in self.last or headers.date > self.last[thread_id]:
             self.last[thread_id] = headers.date
             self.changed.add(thread_id)
         self.by_key[headers.key] = thread_id
         return thread_id
 
-    def save(self) -> None:
-        """Move each thread's last_message_at forward (never back: one UPDATE per thread)."""
-        for thread_id in self.changed:
-            MailThread.objects.filter(pk=thread_id, last_message_at__lt=self.last[thread_id]).update(
-                last_message_at=self.last[thread_id]
+    def save(self) -> dict[int, int]:
+        """Insert the new threads; {batch-local id: real id} (real ids map to themselves)."""
+        MailThread.objects.bulk_create(self.new.values())
+        return {local: thread.pk for local, thread in self.new.items()}
+
+    def touch(self) -> None:
+        """Move the last message time of the older threads that gained messages forward (one
+        UPDATE from the stored messages: never backwards, whatever the order of arrival)."""
+        if self.changed:
+            latest = (
+                MailMessage.objects.filter(thread=OuterRef("pk"))
+                .order_by()
+                .values("thread")
+                .annotate(latest=Max("date"))
+                .values("latest")[:1]
             )
+            MailThread.objects.filter(pk__in=self.changed).update(last_message_at=Subquery(latest))
 
 
 def _store_batch(
@@ -448,8 +465,12 @@ def _store_batch(
             )
         )
         contacts_of.append(contact_ids)
-    threads.save()
+    real = threads.save()
+    for message in messages:
+        message.thread_id = real.get(message.thread_id, message.thread_id)
+    _timeline(messages, contacts_of)  # before the messages: they point to their entry
     MailMessage.objects.bulk_create(messages)
+    threads.touch()
     report.stored += len(messages)
     attachments: list[MailAttachment] = []
     for plan, message in zip(plans, messages, strict=True):
@@ -457,7 +478,6 @@ def _store_batch(
         if body is not None:
             report.attachments_refused += _attachments(account, message, body.attachments, attachments)
     MailAttachment.objects.bulk_create(attachments)
-    _timeline(messages, contacts_of)
     return {m.message_key: m.pk for m in messages}
 
 
@@ -497,7 +517,6 @@ def _timeline(messages: list[MailMessage], contacts_of: list[list[int]]) -> None
     Interaction.objects.bulk_create(entries)
     for message, entry in first_of:
         message.interaction = entry
-    MailMessage.objects.bulk_update([m for m, _e in first_of], ["interaction"])
 
 
 def attachment_folder() -> Path:

@@ -340,3 +340,21 @@ def test_a_forged_from_of_a_known_contact_is_stored_and_flagged(account, dovecot
     assert MailMessage.objects.get(subject__startswith="Urgent").auth_failed
     assert not MailMessage.objects.get(subject="Genuine").auth_failed
     assert Interaction.objects.get(subject__startswith="Urgent").data["auth_failed"] is True
+
+
+def test_a_reply_in_a_later_sync_joins_the_thread_and_moves_its_last_message(account, dovecot, ada):
+    from datetime import UTC, datetime
+
+    dovecot.append(
+        message(subject="Plans", message_id="<p1@customer.test>", date=datetime(2026, 11, 1, tzinfo=UTC))
+    )
+    sync.sync_account(account)
+    later = datetime(2026, 11, 20, tzinfo=UTC)
+    dovecot.append(
+        message(
+            subject="Re: Plans", message_id="<p2@customer.test>", in_reply_to="<p1@customer.test>", date=later
+        )
+    )
+    sync.sync_account(account)
+    thread = MailThread.objects.get()
+    assert thread.messages.count() == 2 and thread.last_message_at == later
