@@ -9,7 +9,7 @@ from . import dovecot as dovecot_server
 @pytest.fixture
 def dovecot():
     if not dovecot_server.available():
-        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd; dev.py test does it)")
+        pytest.skip(dovecot_server.SKIP_REASON)
     server = dovecot_server.start()
     yield server
     dovecot_server.stop(server)

@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "owner@example.com"
 PASSWORD = "imap-secret-9"
@@ -28,8 +26,9 @@ def available() -> bool:
     return Path(DOVECOT).exists() and not os.environ.get("SOLOCRM_SKIP_IMAP")
 
 
-requires_dovecot = pytest.mark.skipif(
-    not available(), reason="Dovecot is not installed (apt-get install dovecot-imapd; dev.py test does it)"
+SKIP_REASON = (
+    "no IMAP server: Dovecot is not installed (apt-get install dovecot-imapd; `dev.py test` does it) "
+    "or SOLOCRM_SKIP_IMAP is set"
 )
 
 
