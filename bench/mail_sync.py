@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -184,6 +185,7 @@ def main() -> None:
         "second_sync_seen": again.seen,
     }
     print(json.dumps(result))
+    shutil.rmtree(data_dir, ignore_errors=True)  # the SQLite file and stored attachments
 
 
 if __name__ == "__main__":
