@@ -19,6 +19,7 @@ DATABASE_COMMANDS = {
     "export",
     "import",
     "jobs",
+    "mail",
     "settings",
     "tasks",
     "token",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "solocrm.jobs",
     "solocrm.contacts",
     "solocrm.sales",
+    "solocrm.mail",
     "solocrm.analytics",
     "solocrm.web",
 ]

@@ -28,11 +28,13 @@ log = logging.getLogger("solocrm.worker")
 class TickReport:
     digests: int = 0
     analytics_started: bool = False
+    mail_syncs: int = 0
 
 
 def tick(now: datetime | None = None) -> TickReport:
     """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
     from solocrm.analytics import tasks as analytics_tasks
+    from solocrm.mail import jobs as mail_jobs
     from solocrm.sales.tasks import reminders
     from solocrm.sales.tasks.tasks import queue_digest
 
@@ -53,6 +55,10 @@ def tick(now: datetime | None = None) -> TickReport:
         log.error("%s", error)
     except Exception:
         log.exception("the daily analytics refresh check failed")
+    try:
+        report.mail_syncs = mail_jobs.queue_due_syncs(now)
+    except Exception:
+        log.exception("queueing the mailbox syncs failed")
     if report.digests or report.analytics_started:
         log.info(
             "tick: %d digest(s) queued, analytics refresh %s",

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from solocrm.contacts.models import Company, Contact, ImportJob, Interaction
 from solocrm.jobs.models import Job
+from solocrm.mail.models import MailMessage, MailThread
 from solocrm.sales.deals.services import create_deal, default_pipeline
 from solocrm.sales.leadforms import services as leadforms
 from solocrm.sales.models import Order, OrderLine, Product, Task
@@ -75,6 +76,15 @@ def existing(owner) -> dict[str, str]:
         "leads": Contact.objects.create(first_name="Lead", email="lead@example.com"),
         "jobs": Job.objects.create(
             kind="analytics.refresh", handler="solocrm.analytics.jobs.refresh_job", time_limit=60
+        ),
+        "messages": MailMessage.objects.create(
+            message_key="m:hello@example.com",
+            thread=MailThread.objects.create(subject="Hello", last_message_at=timezone.now()),
+            direction="in",
+            from_address="ada@example.com",
+            subject="Hello",
+            date=timezone.now(),
+            contact=contact,
         ),
     }
     return {name: str(obj.uuid) for name, obj in objects.items()}
