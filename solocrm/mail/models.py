@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.lib.models import PublicModel
@@ -149,7 +150,7 @@ class MailMessage(PublicModel):
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     from_address = models.CharField(_("from"), max_length=254, blank=True, db_index=True)
     from_name = models.CharField(_("sender name"), max_length=200, blank=True)
-    to_addresses = models.JSONField(_("to"), default=list, blank=True)
+    to_addresses = models.JSONField(pgettext_lazy("e-mail recipients", "to"), default=list, blank=True)
     cc_addresses = models.JSONField(_("cc"), default=list, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     date = models.DateTimeField(_("date"), db_index=True)
