@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from solocrm.analytics.models import CustomerScore
 from solocrm.contacts.forms import custom_field_name
@@ -68,7 +69,7 @@ def test_the_header_figures_come_from_orders_scores_and_the_timeline(viewer_clie
     figures = _figures(response)
     assert figures["orders"] == "2" and figures["revenue"] == "1,500 EUR"
     assert figures["clv"].startswith("4,321") and figures["churn"] == "62%"
-    assert figures["last_contact"] == timezone.localtime(called).strftime("%m/%d/%Y")
+    assert figures["last_contact"] == date_format(timezone.localtime(called), "SHORT_DATE_FORMAT")
     page = response.content.decode()
     assert "kpi-danger" in page and 'href="mailto:ada@example.com"' in page and "Engines Ltd" in page
 

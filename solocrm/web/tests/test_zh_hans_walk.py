@@ -337,6 +337,7 @@ KWARGS = {
     "sales:product_": lambda w: {"public_id": w["product"].uuid},
     "sales:quote_create": lambda w: {"deal_id": w["deal"].uuid},
     "sales:quote_": lambda w: {"public_id": w["quote"].uuid},
+    "sales:quote_line_": None,  # POST only (the quote builder's lines)
     "sales:attachment_upload": lambda w: {"kind": "quote", "owner_id": w["quote"].uuid},
     "sales:attachment_": None,  # POST only, or the file itself
     "sales:lead_convert": lambda w: {"public_id": w["contact"].uuid},
