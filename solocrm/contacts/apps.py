@@ -6,3 +6,6 @@ class ContactsConfig(AppConfig):
     name = "solocrm.contacts"
     label = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        from solocrm.contacts import search  # noqa: F401 - registers contacts and companies in global search

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_search
 
 app_name = "web"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("today/snooze/", views.snooze_item, name="today_snooze"),
     path("demo/", views.load_demo, name="load_demo"),
     path("setup/", views.setup, name="setup"),
+    path("search/", views_search.search_page, name="search"),
+    path("search/palette/", views_search.search_palette, name="search_palette"),
 ]
