@@ -35,21 +35,192 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from import_contacts import POSTGRES_SERVER  # noqa: E402
 
-FIRST = (
-    "Ada Grace Alan Linus Hedy Katherine Rosalind Max Marie Emmy Oliver Amelia George Isla Harry "
-    "Sophia Jack Emily Noah Olivia Liam Ava Lucas Mia Ethan Chloe Mason Lily Logan Zoe Elena Pablo "
-    "Lucía Mateo Björn Åsa Jürgen Zoë François Chloé Иван Ольга Dmitri Priya Arjun Ananya Kenji Yuki"
-).split()
-LAST = (
-    "Lovelace Hopper Turing Torvalds Lamarr Johnson Franklin Planck Curie Noether Smith Jones Taylor "
-    "Brown Williams Wilson Davies Evans Thomas Roberts Walker Wright Robinson Thompson White Hughes "
-    "Müller Schmidt Schneider García Martínez López Dubois Lefèvre Rossi Bianchi Петров Иванова "
-    "Sharma Patel Tanaka Suzuki Nakamura Okafor Mensah Kowalski Nowak Jensen Nielsen Virtanen"
-).split()
-CJK_FAMILY = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 欧阳 司马".split()
-CJK_GIVEN = "伟 芳 娜 秀英 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀兰 霞 平 刚 小明 建华 志强".split()
-SYLLABLES = "ka ri mo ne sa lu ta vi ro den bel mar tin son ley ford ham wick ston ber gar".split()
-DOMAINS = "gmail.com outlook.com example.com mail.example yahoo.co.uk qq.com 163.com web.de".split()
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Hedy",
+    "Katherine",
+    "Rosalind",
+    "Max",
+    "Marie",
+    "Emmy",
+    "Oliver",
+    "Amelia",
+    "George",
+    "Isla",
+    "Harry",
+    "Sophia",
+    "Jack",
+    "Emily",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Chloe",
+    "Mason",
+    "Lily",
+    "Logan",
+    "Zoe",
+    "Elena",
+    "Pablo",
+    "Lucía",
+    "Mateo",
+    "Björn",
+    "Åsa",
+    "Jürgen",
+    "Zoë",
+    "François",
+    "Chloé",
+    "Иван",
+    "Ольга",
+    "Dmitri",
+    "Priya",
+    "Arjun",
+    "Ananya",
+    "Kenji",
+    "Yuki",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Lamarr",
+    "Johnson",
+    "Franklin",
+    "Planck",
+    "Curie",
+    "Noether",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hughes",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "García",
+    "Martínez",
+    "López",
+    "Dubois",
+    "Lefèvre",
+    "Rossi",
+    "Bianchi",
+    "Петров",
+    "Иванова",
+    "Sharma",
+    "Patel",
+    "Tanaka",
+    "Suzuki",
+    "Nakamura",
+    "Okafor",
+    "Mensah",
+    "Kowalski",
+    "Nowak",
+    "Jensen",
+    "Nielsen",
+    "Virtanen",
+]
+CJK_FAMILY = [
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "高",
+    "林",
+    "罗",
+    "欧阳",
+    "司马",
+]
+CJK_GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "秀英",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "小明",
+    "建华",
+    "志强",
+]
+SYLLABLES = [
+    "ka",
+    "ri",
+    "mo",
+    "ne",
+    "sa",
+    "lu",
+    "ta",
+    "vi",
+    "ro",
+    "den",
+    "bel",
+    "mar",
+    "tin",
+    "son",
+    "ley",
+    "ford",
+    "ham",
+    "wick",
+    "ston",
+    "ber",
+    "gar",
+]
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "example.com",
+    "mail.example",
+    "yahoo.co.uk",
+    "qq.com",
+    "163.com",
+    "web.de",
+]
 COMPANIES = 20_000
 
 
@@ -84,7 +255,9 @@ def setup_django(database: str, data_dir: Path, pg_name: str, reuse: bool) -> No
         with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [pg_name]).fetchone()
             if not (reuse and exists):
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(pg_name)))
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(pg_name))
+                )
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(pg_name)))
         os.environ["DATABASE_URL"] = f"{POSTGRES_SERVER}/{pg_name}"
     elif not reuse:
@@ -123,8 +296,8 @@ def fill(rows: int, seed: int = 11) -> float:
     blank = {name: "" for name in INSERTED}
     blank.update(birthday=None, lifecycle_stage="customer", email_consent=False, email_consent_at=None)
     blank.update(other_emails=empty_list, other_phones=empty_list, custom_fields=empty_dict)
-    names = [f"{''.join(rng.sample(SYLLABLES, 2)).capitalize()} {rng.choice(['Ltd', 'GmbH', 'Studio', 'Labs'])}"
-             for _ in range(COMPANIES)]  # fmt: skip
+    kinds = ["Ltd", "GmbH", "Studio", "Labs"]
+    names = [f"{''.join(rng.sample(SYLLABLES, 2)).title()} {rng.choice(kinds)}" for _ in range(COMPANIES)]
     with transaction.atomic():
         keys = companies.new_uuids(COMPANIES)
         blanks = ("",) * (len(COMPANY_INSERTED) - 6)  # street … external_id
@@ -277,7 +450,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--pg-name", default="solocrm_bench_search", help="PostgreSQL database (dropped unless --reuse)")
+    parser.add_argument(
+        "--pg-name", default="solocrm_bench_search", help="PostgreSQL database (dropped unless --reuse)"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "solocrm-bench-search")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep an already filled database")
