@@ -19,6 +19,7 @@ DATABASE_COMMANDS = {
     "export",
     "import",
     "jobs",
+    "search",
     "tasks",
     "token",
 }

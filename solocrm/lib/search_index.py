@@ -9,7 +9,8 @@
 Migrations call ``install``/``uninstall`` (through ``operations``). A later migration that
 makes Django rebuild the table on SQLite (altering a column) drops the triggers with the old
 table: such a migration must end with ``operations(table)`` again; ``check_installed`` (run by the
-tests and ``solocrm search_reindex``) says when they are missing.
+tests and ``solocrm search --check``) says when they are missing; ``solocrm search --reindex``
+puts them back.
 """
 
 from __future__ import annotations

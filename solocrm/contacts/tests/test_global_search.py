@@ -155,3 +155,21 @@ def test_the_contacts_list_search_uses_the_index(people, owner):
     sql = str(qs.query)
     assert ("contacts_contact_search" in sql) if connection.vendor == "sqlite" else ("search_text" in sql)
     assert [c.first_name for c in qs] == ["Ada"]
+
+
+def test_the_command_searches_and_keeps_the_index(people, django_user_model, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from solocrm.lib import search_index
+
+    django_user_model.objects.create_superuser("root", "root@example.com", "x-y-z-123456")
+    call_command("search", "07700 900097", "--json")
+    assert '"title": "Ada Lovelace"' in capsys.readouterr().out
+    search_index.uninstall(connection, "contacts_contact")
+    with pytest.raises(CommandError):
+        call_command("search", "--check")
+    call_command("search", "--reindex")
+    assert check_installed(Contact) == []
+    _query, results = search("lovelace", django_user_model.objects.get(username="root"))
+    assert [r.title for r in results if r.kind == "contact"] == ["Ada Lovelace"]
