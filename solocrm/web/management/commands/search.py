@@ -58,8 +58,11 @@ class Command(BaseCommand):
             table = model._meta.db_table
             absent = search_index.check_installed(model)
             if rebuild:
+                # The index first (idempotent; SQLite re-reads the table), then the texts, which
+                # it follows from then on (PostgreSQL cannot build an index after the updates
+                # in the same transaction).
+                search_index.install(connection, table)
                 written = search_index.refresh(model.search_queryset())
-                search_index.install(connection, table)  # idempotent; SQLite re-reads the table
                 self.stdout.write(f"{table}: {written} search texts rewritten, index rebuilt")
             elif absent:
                 missing = True

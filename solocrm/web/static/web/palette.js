@@ -136,7 +136,9 @@
   var trigger = document.querySelector("[data-palette-trigger]");
   if (trigger) {
     var box = trigger.querySelector("input");
-    box.addEventListener("focus", function () { open(box.value); box.blur(); });
+    // Not on focus: closing the dialog gives focus back to this box, which must not reopen it.
+    box.addEventListener("click", function () { open(box.value); });
+    box.addEventListener("input", function () { var text = box.value; box.value = ""; open(text); });
     trigger.addEventListener("submit", function (event) { event.preventDefault(); open(box.value); });
   }
 
