@@ -423,7 +423,9 @@ def run(args) -> dict:
 
     for _kind, text in cases[:10]:  # warm the caches the way a running server has them warm
         search(text, user, region=region)
-    base, found, listed, per_kind, empty = [], [], [], {}, 0
+    # Two passes: global search beside the baseline, then the list (whose one- and two-letter
+    # scans would otherwise evict the caches global search runs with).
+    base, found, per_kind, empty = [], [], {}, 0
     for kind, text in cases:
         base.append(timed(pk_lookup))
         began = time.perf_counter()
@@ -432,17 +434,22 @@ def run(args) -> dict:
         found.append(elapsed)
         per_kind.setdefault(kind, []).append(elapsed)
         empty += kind != "no match" and not results
-        if not args.skip_list:
-            listed.append(timed(lambda text=text: list_search(text)))
+    listed, list_kind = [], {}
+    if not args.skip_list:
+        for kind, text in cases:
+            elapsed = timed(lambda text=text: list_search(text))
+            listed.append(elapsed)
+            list_kind.setdefault(kind, []).append(elapsed)
     return {
         "database": connection.vendor,
         "contacts": Contact.objects.count(),
         "queries": len(cases),
         "search": summary(found),
-        "contacts_list_search": summary(listed) if listed else None,
         "baseline_pk_lookup": summary(base),
-        "p95_by_kind_ms": {kind: summary(times)["p95_ms"] for kind, times in per_kind.items()},
+        "search_p95_by_kind_ms": {kind: summary(times)["p95_ms"] for kind, times in per_kind.items()},
         "queries_finding_nothing": empty,
+        "contacts_list_search": summary(listed) if listed else None,
+        "list_p95_by_kind_ms": {kind: summary(times)["p95_ms"] for kind, times in list_kind.items()},
     }
 
 

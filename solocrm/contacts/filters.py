@@ -21,7 +21,7 @@ from pydantic import Field
 
 from solocrm.lib.filters import ListFilter, date_range, every_word, words
 from solocrm.lib.normalize import case_variants, phone_search
-from solocrm.lib.search import SEP, SearchQuery, parse_query
+from solocrm.lib.search import parse_query
 from solocrm.lib.search_index import index_match
 
 from .choices import Channel, InteractionKind, LifecycleStage
@@ -93,11 +93,12 @@ def contact_search(text: str) -> Q:
 
     The search-text index (lib.search_index, the one global search uses) picks the candidate
     rows; the conditions below, one per word over the contact row and its company, then decide
-    exactly as before, so the index only makes the list fast and never changes what it finds.
-    A word the index cannot look up as a substring (one or two Latin letters) is left to those
-    conditions alone; when every word is like that, the list scans as it always did."""
-    indexed = _indexable(parse_query(text, settings.SOLOCRM_PHONE_REGION))
-    q = index_match(Contact, indexed) if indexed else Q()
+    as before, so for a word of three characters or more, a phone number or a CJK word the index
+    only makes the list fast. A word of one or two other characters ("ma") is found at the start
+    of a word, as in global search: "Mary" and "Martínez", not "Emma" (a substring that short
+    would scan every row)."""
+    query = parse_query(text, settings.SOLOCRM_PHONE_REGION)
+    q = index_match(Contact, query) if query else Q()
     numbers, others = phone_search(text, settings.SOLOCRM_PHONE_REGION)
     for typed, texts in numbers[:MAX_WORDS]:
         any_number = Q()
@@ -108,22 +109,6 @@ def contact_search(text: str) -> Q:
     for word in words(" ".join(others), MAX_WORDS):
         q &= _word(word)
     return q
-
-
-def _indexable(query: SearchQuery) -> SearchQuery:
-    """The terms whose index match finds every contact the old conditions find (a superset): a
-    phone number, a word of three characters or more, or a short word written without spaces
-    (every tail of such a word is in the search text, so its prefix match is a substring match)."""
-    kept = tuple(
-        term
-        for term in query.terms
-        if term.phone or not term.texts[0].startswith(SEP) or all(_wide(c) for c in term.texts[0].lstrip())
-    )
-    return SearchQuery(query.text, kept)
-
-
-def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in "WF"
 
 
 def _word(word: str) -> Q:

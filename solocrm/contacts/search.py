@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from solocrm.lib.search import SearchQuery, provider, result
-from solocrm.lib.search_index import matching_ids
+from solocrm.lib.search_index import matching
 
 from .models import Company, Contact
 
@@ -14,13 +14,8 @@ from .models import Company, Contact
 @provider("contacts", order=10)
 def contacts(query: SearchQuery, user, limit: int):
     # A few more rows than shown, ranked here: the index answers "which", not "best first".
-    ids = matching_ids(Contact, query, limit * 3)
-    found = (
-        Contact.objects.filter(pk__in=ids)
-        .select_related("company")
-        .only("uuid", "first_name", "last_name", "email", "phone", "company__name")
-        .order_by()
-    )
+    fields = ("uuid", "first_name", "last_name", "email", "phone", "company__name")
+    found = matching(Contact.objects.select_related("company").only(*fields), query, limit * 3)
     for contact in found:
         details = [contact.email, contact.phone, contact.company.name if contact.company else ""]
         yield result(
@@ -37,8 +32,7 @@ def contacts(query: SearchQuery, user, limit: int):
 
 @provider("companies", order=20)
 def companies(query: SearchQuery, user, limit: int):
-    ids = matching_ids(Company, query, limit * 3)
-    found = Company.objects.filter(pk__in=ids).only("uuid", "name", "domain", "industry").order_by()
+    found = matching(Company.objects.only("uuid", "name", "domain", "industry"), query, limit * 3)
     for company in found:
         yield result(
             query,

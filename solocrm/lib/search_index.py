@@ -130,30 +130,26 @@ def index_match(model: type[Model], query: SearchQuery) -> Q:
     return found
 
 
-def _ids(model: type[Model], query: SearchQuery, limit: int) -> list[int]:
+def _limited(model: type[Model], query: SearchQuery, limit: int) -> Q:
+    """``index_match`` for a query whose caller reads at most ``limit`` rows."""
     connection = connections[router.db_for_read(model)]
     if connection.vendor == "sqlite":
         fts = fts_table(model._meta.db_table)
-        # Straight from the FTS table with a LIMIT: FTS5 stops at the limit, where an IN (…)
-        # subquery would first list every match (a third of a million for "a").
+        # The LIMIT inside: FTS5 stops at it, where a plain IN (…) subquery would first list every
+        # match (a third of a million for "a"). The table name comes from the model.
         sql = f'SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s LIMIT %s'  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [_fts_expression(query), limit])
-            return [row[0] for row in cursor.fetchall()]
-    # No ORDER BY: PostgreSQL stops reading the table at the limit.
-    return list(
-        model._default_manager.filter(index_match(model, query))
-        .order_by()
-        .values_list("pk", flat=True)[:limit]
-    )
+        return Q(pk__in=RawSQL(sql, [_fts_expression(query), limit]))  # noqa: S611 - parameters
+    return index_match(model, query)  # PostgreSQL stops reading at the outer LIMIT
 
 
-def matching_ids(model: type[Model], query: SearchQuery, limit: int) -> list[int]:
-    """Up to ``limit`` ids of records that match ``query``, those where every word is found at the
-    start of a word first ("ada" finds "Ada Lovelace" before "Canada Goose"): a trigram index
-    answers "which", not "best first", so the best are asked for first. Two bounded queries at most."""
+def matching(queryset, query: SearchQuery, limit: int) -> list:
+    """Up to ``limit`` records of ``queryset`` that match ``query``, those where every word is
+    found at the start of a word first ("ada" finds "Ada Lovelace" before "Canada Goose"): a
+    trigram index answers "which", not "best first", so the best are asked for first. One query,
+    two when the first finds fewer than ``limit``; no ORDER BY, so the database stops early."""
     if not query:
         return []
+    model = queryset.model
     at_start = SearchQuery(
         query.text,
         tuple(
@@ -161,11 +157,12 @@ def matching_ids(model: type[Model], query: SearchQuery, limit: int) -> list[int
             for term in query.terms
         ),
     )
-    ids = _ids(model, at_start, limit)
-    if len(ids) < limit and at_start != query:
-        seen = set(ids)
-        ids += [pk for pk in _ids(model, query, limit) if pk not in seen][: limit - len(ids)]
-    return ids
+    found = list(queryset.filter(_limited(model, at_start, limit)).order_by()[:limit])
+    if len(found) < limit and at_start != query:
+        seen = {obj.pk for obj in found}
+        more = queryset.filter(_limited(model, query, limit + len(seen))).order_by()[: limit + len(seen)]
+        found += [obj for obj in more if obj.pk not in seen][: limit - len(found)]
+    return found
 
 
 def write(model: type[Model], rows: Iterable[tuple[str, int]]) -> int:

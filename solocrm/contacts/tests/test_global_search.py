@@ -157,6 +157,16 @@ def test_the_contacts_list_search_uses_the_index(people, owner):
     assert [c.first_name for c in qs] == ["Ada"]
 
 
+def test_the_contacts_list_finds_a_short_word_at_a_word_start(people):
+    from solocrm.contacts.filters import ContactFilter
+
+    def names(q):
+        return [c.first_name for c in ContactFilter.model_validate({"q": q}).apply(Contact.objects.all())]
+
+    assert names("ad") == ["Ada", "Adam"]  # by last name: Lovelace, Smith; not Canada Goose
+    assert names("伟") == ["伟", "伟明"]
+
+
 def test_the_command_searches_and_keeps_the_index(people, django_user_model, capsys):
     from django.core.management import call_command
     from django.core.management.base import CommandError
