@@ -18,7 +18,7 @@ ranks them together (``rank``: the title matched whole, at its start, at a word'
 **The search text.** A record that can be found among a million carries a precomputed,
 normalised ``search_text`` (``lib.models.Searchable``): every word folded (NFKC + casefold),
 accent-free copies, the tails of words written without spaces ("张伟" → "伟"), e-mails, and phone
-numbers as digits in E.164 and national forms. Words are joined by two spaces and the text starts
+numbers as their E.164 digits. Words are joined by two spaces and the text starts
 with two, so "  ab" is found only at the start of a word: a one- or two-character query, which a
 trigram index cannot look up, becomes a three-character "word starts with" query that it can
 (see ``lib/search_index.py`` for the SQLite FTS5 and PostgreSQL pg_trgm indexes, and
@@ -34,7 +34,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.utils.safestring import SafeString, mark_safe
 
 from .normalize import phone_search
@@ -79,47 +78,29 @@ def _add_word(words: dict[str, None], word: str) -> None:
                 words[word[start:]] = None
 
 
-def phone_words(number: str) -> list[str]:
-    """A stored E.164 number as the digit strings people type: "+447700900097" →
-    ["447700900097", "07700900097"] (international and national, trunk prefix included)."""
-    digits = re.sub(r"\D", "", number or "")
-    if not digits:
-        return []
-    found = [digits]
-    try:
-        parsed = phonenumbers.parse(number if number.startswith("+") else "+" + digits, None)
-        national = re.sub(
-            r"\D", "", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-        )
-    except phonenumbers.NumberParseException:
-        national = ""
-    if national and national not in digits:
-        found.append(national)
-    return found
-
-
 def search_text(
     *texts: str | None, emails: Iterable[str] = (), phones: Iterable[str] = (), codes: Iterable[str] = ()
 ) -> str:
     """The normalised text a record is found by (see the module docstring).
 
-    ``texts`` are split into words; ``emails`` are kept whole (with their domain as a word of its
-    own); ``phones`` are E.164 numbers; ``codes`` (a quote or order number) are kept whole."""
+    ``texts`` are split into words; ``emails`` are kept whole; ``phones`` (E.164) as their digits,
+    which hold every national form without its trunk prefix (what ``parse_query`` looks for);
+    ``codes`` (a quote or order number) are kept whole."""
     words: dict[str, None] = {}
     for text in texts:
         for word in fold(text or "").split():
             _add_word(words, word)
     for code in codes:
         _add_word(words, fold(code).replace(" ", ""))
+    # Every character costs the index (a trigram each): an e-mail's domain and a number's
+    # national form are found inside the whole address and the E.164 digits already.
     for email in emails:
         address = fold(email).strip()
         if address:
             words[address] = None
-            domain = address.rpartition("@")[2]
-            if domain and domain != address:
-                words[domain] = None
     for number in phones:
-        for digits in phone_words(number):
+        digits = re.sub(r"\D", "", number or "")
+        if digits:
             words[digits] = None
     return SEP + SEP.join(words) if words else ""
 
