@@ -35,7 +35,7 @@ def test_the_palette_finds_a_person_and_opens_their_page(browser_page, live_serv
     palette = page.locator("#palette")
     page.keyboard.press("Control+k")
     expect(palette).to_be_visible()
-    combobox = page.get_by_role("combobox")
+    combobox = page.get_by_role("combobox", name="Search or type a command")
     expect(combobox).to_be_focused()
     combobox.fill("07700 900097")
     option = page.get_by_role("option", name=re.compile("Ada Lovelace"))
@@ -46,10 +46,16 @@ def test_the_palette_finds_a_person_and_opens_their_page(browser_page, live_serv
 
     page.keyboard.press("/")
     expect(palette).to_be_visible()
-    page.get_by_role("combobox").fill("张伟")
+    page.get_by_role("combobox", name="Search or type a command").fill("张伟")
     expect(page.get_by_role("option", name=re.compile("张伟"))).to_be_visible()
     page.keyboard.press("Escape")
     expect(palette).to_be_hidden()
+
+    page.locator("#header-search-q").click()  # the header's box opens it too
+    expect(palette).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(palette).to_be_hidden()
+    page.evaluate("document.activeElement.blur()")  # focus went back to the box: keys type there
 
     page.keyboard.press("?")
     expect(page.locator("#shortcuts")).to_be_visible()
