@@ -188,3 +188,13 @@ def test_the_command_searches_and_keeps_the_index(people, django_user_model, cap
     assert check_installed(Contact) == []
     _query, results = search("lovelace", django_user_model.objects.get(username="root"))
     assert [r.title for r in results if r.kind == "contact"] == ["Ada Lovelace"]
+
+
+def test_bulk_written_contacts_are_found(db, owner):
+    """The demo and the orders import's new customers are written by bulk_create."""
+    acme = Company.objects.create(name="Acme Widgets")
+    (hedy,) = Contact.objects.bulk_create([Contact(first_name="Hedy", last_name="Lamarr", company=acme)])
+    assert titles("lamarr acme", owner) == ["Hedy Lamarr"]
+    hedy.last_name = "Kiesler"
+    Contact.objects.bulk_update([hedy], ["last_name"])
+    assert titles("kiesler", owner) == ["Hedy Kiesler"]
