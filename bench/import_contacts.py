@@ -202,6 +202,7 @@ def synthetic_baseline(rows: int, chunk: int = 20_000) -> float:
                 # the SCALARS in order: …, notes, external_id, phone_extension, photo
                 names = ("Ada", "Lovelace", "", "", "London", "", "", "", None, "", "", "lead", *[""] * 4)
                 contact = (f"base{i}@example.com", f"+1202{i:07d}", empty, empty, None, False, None, "", "{}")
+                contact += (f"  ada  lovelace  base{i}@example.com  example.com  1202{i:07d}",)  # search_text
                 part.append((key if native_uuid else key.hex, now, now, *names, *contact))
             began = time.perf_counter()
             raw.executemany(sql, part)

@@ -316,6 +316,7 @@ api.add_router("/", tokens_router)
 api.add_router("/", settings_router)
 api.add_router("/", analytics_router)
 api.add_router("/", "solocrm.jobs.api.router")  # background jobs
+api.add_router("/", "solocrm.web.api.router")  # global search
 
 
 def _exempt_from_login_redirect(patterns: list) -> list:

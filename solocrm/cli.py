@@ -20,6 +20,7 @@ DATABASE_COMMANDS = {
     "import",
     "jobs",
     "mail",
+    "search",
     "settings",
     "tasks",
     "token",

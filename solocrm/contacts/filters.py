@@ -21,8 +21,11 @@ from pydantic import Field
 from solocrm.lib.business import business_settings
 from solocrm.lib.filters import ListFilter, date_range, every_word, words
 from solocrm.lib.normalize import case_variants, phone_search
+from solocrm.lib.search import parse_query
+from solocrm.lib.search_index import index_match
 
 from .choices import Channel, InteractionKind, LifecycleStage
+from .models import Contact
 
 MAX_WORDS = 5  # more words only slow the query down
 MAX_NAME_CUT = 4  # a family name written without a space before the given name has 1-4 characters
@@ -86,10 +89,18 @@ class ContactFilter(ListFilter):
 
 def contact_search(text: str) -> Q:
     """Every word of ``text`` must match: a name, e-mail (or part of one), phone number typed in
-    any format, or company. One condition per word over the contact row and its company, so the
-    search stays one pass over the table however it is typed."""
-    numbers, others = phone_search(text, business_settings().phone_region)
-    q = Q()
+    any format, or company.
+
+    The search-text index (lib.search_index, the one global search uses) picks the candidate
+    rows; the conditions below, one per word over the contact row and its company, then decide
+    as before, so for a word of three characters or more, a phone number or a CJK word the index
+    only makes the list fast. A word of one or two other characters ("ma") is found at the start
+    of a word, as in global search: "Mary" and "Martínez", not "Emma" (a substring that short
+    would scan every row)."""
+    region = business_settings().phone_region
+    query = parse_query(text, region)
+    q = index_match(Contact, query) if query else Q()
+    numbers, others = phone_search(text, region)
     for typed, texts in numbers[:MAX_WORDS]:
         any_number = Q()
         for found in texts:

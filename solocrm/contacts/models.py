@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from solocrm.lib.models import PublicModel
+from solocrm.lib.models import PublicModel, Searchable
 from solocrm.lib.normalize import validate_email_address
+from solocrm.lib.search import search_text
 
 from .choices import Channel, ImportKind, ImportStatus, InteractionKind, LifecycleStage
 
@@ -46,8 +47,35 @@ class Address(models.Model):
         abstract = True
 
 
-class Company(PublicModel, Address):
+def contact_search_text(
+    first_name: str, last_name: str, email: str, other_emails, phone: str, other_phones, company: str
+) -> str:
+    """What a contact is found by (lib.search): names, the full name as written, e-mails, phone
+    numbers and the company's name. The importer calls this with its row values."""
+    full = _full_name(first_name or "", last_name or "")
+    # "伟张": a name written without spaces may be typed given name first, too.
+    turned = f"{first_name}{last_name}" if full == f"{last_name}{first_name}" and first_name else ""
+    return search_text(
+        full,
+        turned,
+        first_name,
+        last_name,
+        company,
+        emails=[e for e in (email, *(other_emails or ())) if e],
+        phones=[p for p in (phone, *(other_phones or ())) if p],
+    )
+
+
+def _full_name(first: str, last: str) -> str:
+    if _is_cjk(last) and (not first or _is_cjk(first)):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
+
+
+class Company(PublicModel, Address, Searchable):
     """An organisation some contacts work for."""
+
+    search_fields = ("name", "domain", "industry", "phone")
 
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("web domain"), max_length=200, blank=True, db_index=True)
@@ -67,6 +95,17 @@ class Company(PublicModel, Address):
     def __str__(self) -> str:
         return self.name
 
+    def search_document(self) -> str:
+        return search_text(
+            self.name, self.industry, emails=[self.domain] if self.domain else [], phones=[self.phone]
+        )
+
+    def refresh_contacts_search(self) -> int:
+        """Contacts carry their company's name in their search text: after a rename, rewrite it."""
+        from solocrm.lib.search_index import refresh
+
+        return refresh(Contact.search_queryset().filter(company=self))
+
 
 class EmailAddressField(models.EmailField):
     """An e-mail column validated like every import and form (lib.normalize: RFC 5321/6531, so
@@ -80,8 +119,19 @@ class EmailAddressField(models.EmailField):
         return super().formfield(**{"form_class": forms.CharField, **kwargs})
 
 
-class Contact(PublicModel, Address):
+class Contact(PublicModel, Address, Searchable):
     """A person: a lead, a prospect or a customer, with everything needed to follow up."""
+
+    search_fields = (
+        "first_name",
+        "last_name",
+        "email",
+        "other_emails",
+        "phone",
+        "other_phones",
+        "company",
+        "company_id",
+    )
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
@@ -149,6 +199,23 @@ class Contact(PublicModel, Address):
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or str(self.uuid)
 
+    def search_document(self) -> str:
+        company = self.company.name if self.company_id and self.company else ""
+        return contact_search_text(
+            self.first_name,
+            self.last_name,
+            self.email,
+            self.other_emails,
+            self.phone,
+            self.other_phones,
+            company,
+        )
+
+    @classmethod
+    def search_queryset(cls):
+        """The records search_document() reads, with the company's name in the same query."""
+        return cls.objects.select_related("company")
+
     @property
     def photo_src(self) -> str:
         """The photo if it is an image data: URI or an http(s) URL, else ''."""
@@ -161,9 +228,7 @@ class Contact(PublicModel, Address):
     def full_name(self) -> str:
         """'Ada Lovelace', but '王小明' (family name first, no space) for Chinese, Japanese and
         Korean names."""
-        if _is_cjk(self.last_name) and (not self.first_name or _is_cjk(self.first_name)):
-            return f"{self.last_name}{self.first_name}"
-        return f"{self.first_name} {self.last_name}".strip()
+        return _full_name(self.first_name, self.last_name)
 
     def give_consent(self, source: str, at=None) -> None:
         from django.utils import timezone

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from solocrm.lib.search_index import refresh
 from solocrm.users.models import AuditLog
 
 from .choices import InteractionKind
@@ -217,6 +218,8 @@ def update_company(company: Company, data: dict[str, Any], *, actor=None) -> Com
     tags = data.pop("tags", None)
     changes = apply_changes(company, data)
     save_validated(company)
+    if "name" in changes:
+        company.refresh_contacts_search()  # its contacts are found by its name
     if tags is not None:
         old = sorted(t.name for t in company.tags.all())
         new = sorted(set_tags(company, tags))
@@ -231,7 +234,10 @@ def update_company(company: Company, data: dict[str, Any], *, actor=None) -> Com
 def delete_company(company: Company, *, actor=None) -> None:
     """Delete a company and its timeline; its contacts stay, without a company."""
     AuditLog.record(actor, "company.delete", company, summary=str(company))
+    members = list(company.contacts.values_list("pk", flat=True))
     company.delete()
+    # Its contacts were found by its name: no longer.
+    refresh(Contact.search_queryset().filter(pk__in=members))
 
 
 # --- the timeline -----------------------------------------------------------------------------

@@ -8,5 +8,6 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from solocrm.sales import contact_page, today  # noqa: F401 - registers the Today items and customer-page sections
+        # Registers the Today items, the customer-page sections and global search's kinds.
+        from solocrm.sales import contact_page, search, today  # noqa: F401
         from solocrm.sales.orders import importing  # noqa: F401 - registers the orders import

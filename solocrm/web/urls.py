@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import settings_views, views
+from . import settings_views, views, views_search
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/test-email/", settings_views.test_email, name="settings_test_email"),
     path("settings/logo/", settings_views.logo, name="settings_logo"),
+    path("search/", views_search.search_page, name="search"),
+    path("search/palette/", views_search.search_palette, name="search_palette"),
 ]

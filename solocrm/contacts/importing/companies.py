@@ -107,11 +107,21 @@ class CompaniesKind(Kind):
         return stored
 
     def _save(self, new: list[Company], changed: list[Company]) -> None:
+        # bulk_create and bulk_update do not call save(): the search text is written here.
+        for company in new:
+            company.search_text = company.search_document()
         Company.objects.bulk_create(new)
+        renamed = []
         for company in changed:
             company.updated_at = self.ctx.now
+            text = company.search_document()
+            if text != company.search_text:
+                company.search_text = text
+                renamed.append(company)
         if changed:
-            Company.objects.bulk_update(changed, [*SCALARS, "updated_at"])
+            Company.objects.bulk_update(changed, [*SCALARS, "updated_at", "search_text"])
+        for company in renamed:
+            company.refresh_contacts_search()
         for company in new + changed:
             self.seen.add(company.pk)
         everyone = [c for c in new + changed if c.new_tags]

@@ -23,10 +23,11 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from solocrm.lib.normalize import normalize_name, split_full_name
+from solocrm.lib.search import search_text
 
 from ..choices import Channel, InteractionKind, LifecycleStage
 from ..identity import Person, choose_by_phone, email_key, ids_by_email, may_join_by_phone, query_in
-from ..models import Company, Contact, Interaction, Tag
+from ..models import Company, Contact, Interaction, Tag, contact_search_text
 from . import values as v
 from .base import IN_CHUNK, Context, IdSet, Item, Kind, RawInserter, ids_by_text, insert_links
 
@@ -159,6 +160,11 @@ INSERTED = (
     "email_consent_at",
     "email_consent_source",
     "custom_fields",
+    "search_text",
+)
+# A change to one of these rewrites the contact's search text (lib.search).
+SEARCHED = frozenset(
+    ("first_name", "last_name", "email", "other_emails", "phone", "other_phones", "company_id")
 )
 
 COMPANY_INSERTED = (
@@ -177,6 +183,7 @@ COMPANY_INSERTED = (
     "notes",
     "external_id",
     "custom_fields",
+    "search_text",
 )
 
 
@@ -816,6 +823,7 @@ class ContactsKind(Kind):
                     json_prep(values["custom_fields"], ins.connection)
                     if values["custom_fields"]
                     else empty_dict,
+                    _search_text(entry),
                 )
             )
         ids = ins.insert(rows)
@@ -826,13 +834,18 @@ class ContactsKind(Kind):
 
     def _update(self, changed: list[Entry]) -> None:
         fields = sorted({name for entry in changed for name in entry.changed} - {"tags"} | {"updated_at"})
+        searched = not SEARCHED.isdisjoint(fields)
         objects = []
         for entry in changed:
             contact = Contact(pk=entry.pk, updated_at=self.ctx.now)
             for name in fields:
                 if name != "updated_at":
                     setattr(contact, name, entry.values.get(name))
+            if searched:
+                contact.search_text = _search_text(entry)
             objects.append(contact)
+        if searched:
+            fields.append("search_text")
             self.seen.add(entry.pk)
         if fields != ["updated_at"]:
             Contact.objects.bulk_update(objects, fields)
@@ -856,10 +869,13 @@ class ContactsKind(Kind):
         ins = self.company_inserter
         now = ins.prep("created_at", self.ctx.now)
         empty = ins.prep("custom_fields", {})
-        blanks = ("",) * (len(COMPANY_INSERTED) - 5)  # street … external_id
+        blanks = ("",) * (len(COMPANY_INSERTED) - 6)  # street … external_id
         keys = ins.new_uuids(len(names))
         ids = ins.insert(
-            [(key, now, now, name, *blanks, empty) for key, name in zip(keys, names, strict=True)]
+            [
+                (key, now, now, name, *blanks, empty, search_text(name))
+                for key, name in zip(keys, names, strict=True)
+            ]
         )
         for key, name in zip(keys, names, strict=True):
             self.company_ids[name.lower()] = ids[key]
@@ -891,6 +907,19 @@ class ContactsKind(Kind):
                     )
                 )
         Interaction.objects.bulk_create(notes)
+
+
+def _search_text(entry: Entry) -> str:
+    values = entry.values
+    return contact_search_text(
+        values["first_name"],
+        values["last_name"],
+        values["email"],
+        values["other_emails"],
+        values["phone"],
+        values["other_phones"],
+        entry.company,
+    )
 
 
 def resolve_tags(names: dict[str, str], cache: dict[str, int]) -> None:
