@@ -59,16 +59,22 @@ def start(extra: list[str]) -> None:
     os.execv(BIN / "solocrm", [str(BIN / "solocrm"), "serve", *extra])  # noqa: S606
 
 
-def ensure_chromium() -> bool:
-    """The browser tests drive Debian's chromium; install it when we can (root with apt)."""
-    if CHROMIUM.exists():
+def apt_install(package: str, binary: Path, why: str) -> bool:
+    """Install a Debian package the tests need when we can (root with apt); True when its
+    binary is there afterwards."""
+    if binary.exists():
         return True
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing Debian's chromium for the browser tests")
+        say(f"installing Debian's {package} {why}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", env=env, check=False)
-        run("apt-get", "install", "-y", "-qq", "chromium", env=env, check=False)
-    return CHROMIUM.exists()
+        run("apt-get", "install", "-y", "-qq", package, env=env, check=False)
+    return binary.exists()
+
+
+def ensure_chromium() -> bool:
+    """The browser tests drive Debian's chromium."""
+    return apt_install("chromium", CHROMIUM, "for the browser tests")
 
 
 DOVECOT = Path("/usr/sbin/dovecot")
@@ -76,16 +82,9 @@ DOVECOT = Path("/usr/sbin/dovecot")
 
 def ensure_dovecot() -> bool:
     """The mail tests sync from a real IMAP server: Debian's Dovecot (dovecot-imapd), started by
-    the tests themselves on a free port with a throw-away configuration. Install it when we can
-    (root with apt); the package's own service is not started (no systemd in CI)."""
-    if DOVECOT.exists():
-        return True
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing Debian's dovecot-imapd for the mail tests")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run("apt-get", "update", "-qq", env=env, check=False)
-        run("apt-get", "install", "-y", "-qq", "dovecot-imapd", env=env, check=False)
-    return DOVECOT.exists()
+    the tests themselves on a free port with a throw-away configuration (the package's own
+    service is not started: no systemd in CI)."""
+    return apt_install("dovecot-imapd", DOVECOT, "for the mail tests")
 
 
 def postgres_reachable(url: str) -> bool:
