@@ -41,6 +41,8 @@ def browser_page(live_server, monkeypatch) -> Iterator:
             executable_path=CHROMIUM,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
+            # no layout transitions: a test that resizes the window measures the settled page
+            reduced_motion="reduce",
             accept_downloads=True,
         )
         context.set_default_timeout(15_000)

@@ -86,15 +86,16 @@ def test_first_run_import_and_a_note(browser_page, live_server, tmp_path):
     expect(timeline).to_contain_text("Updated by import of customers-2.csv")
     # the importer keeps the known number and adds the new one
     expect(page.get_by_role("link", name="+442079460958")).to_be_visible()
-    expect(page.locator("dl.details")).to_contain_text("+442079460000")
+    expect(page.locator("#detail-list")).to_contain_text("+442079460000")
 
     page.get_by_label("Text").fill("Called about the spring order.\nWants a quote by Friday.")
-    page.get_by_role("button", name="Add to timeline").click()
+    page.get_by_role("button", name="Add the note").click()
     expect(timeline.locator("li").first).to_contain_text("Wants a quote by Friday.")
     expect(page.get_by_label("Text")).to_have_value("")  # a fresh form came back
 
+    page.get_by_role("navigation", name="What to log").get_by_role("link", name="Task").click()
     page.get_by_role("textbox", name="Task", exact=True).fill("Send the quote")
-    page.get_by_role("button", name="Add task").click()
+    page.get_by_role("button", name="Add the task").click()
     expect(page.locator("#tasks")).to_contain_text("Send the quote")
     page.locator("#tasks").get_by_role("button", name="Mark “Send the quote” done").click()
     expect(page.locator("#tasks li.task.done")).to_contain_text("Send the quote")
