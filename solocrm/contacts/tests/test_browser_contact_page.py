@@ -4,10 +4,8 @@ the screenshots."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,22 +15,9 @@ from solocrm.contacts.models import Company, Contact
 from solocrm.contacts.services import add_interaction, set_tags
 from solocrm.sales.models import Order
 from solocrm.sales.tasks.services import create_task
-from solocrm.web.tests.browser import BROWSER_TEST
+from solocrm.web.tests.browser import BROWSER_TEST, log_in, screenshot_dir
 
 pytestmark = BROWSER_TEST
-
-
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
-
-
-def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SOLOCRM_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _customer(owner) -> Contact:
@@ -80,9 +65,9 @@ def _customer(owner) -> Contact:
 
 def test_compose_a_note_and_edit_in_place(browser_page, live_server, owner, tmp_path):
     expect = pytest.importorskip("playwright.sync_api").expect
-    page, shots = browser_page, _shots(tmp_path)
+    page, shots = browser_page, screenshot_dir(tmp_path)
     ada = _customer(owner)
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/contacts/{ada.uuid}/")
     page.screenshot(path=str(shots / "contact-1280.png"), full_page=True)
     expect(page.locator("#contact-figures")).to_contain_text("1,999 USD")

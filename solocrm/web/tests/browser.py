@@ -54,3 +54,21 @@ def browser_page(live_server, monkeypatch) -> Iterator:
         page.goto("about:blank")  # stop any htmx polling before the live server goes away
         context.close()
         assert errors == [], f"the browser reported errors: {errors}"
+
+
+TEST_PASSWORD = "correct-horse-9"  # the password conftest.py gives every test user
+
+
+def log_in(page, live_server, username: str = "olivia", password: str = TEST_PASSWORD) -> None:
+    """Log in through the log-in page, as a person would (the owner the tests' fixtures make)."""
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where a browser test keeps its screenshots: $SOLOCRM_SCREENSHOT_DIR, else the test's tmp."""
+    folder = Path(os.environ.get("SOLOCRM_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -8,16 +8,9 @@ import re
 import pytest
 
 from solocrm.contacts import services
-from solocrm.web.tests.browser import BROWSER_TEST
+from solocrm.web.tests.browser import BROWSER_TEST, log_in
 
 pytestmark = BROWSER_TEST
-
-
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_the_palette_finds_a_person_and_opens_their_page(browser_page, live_server, owner, settings):
@@ -28,7 +21,7 @@ def test_the_palette_finds_a_person_and_opens_their_page(browser_page, live_serv
     )
     services.create_contact({"first_name": "伟", "last_name": "张", "email": "zw@example.cn"})
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/contacts/")
     if page.locator("#palette").count() == 0:
         pytest.skip("base.html does not include web/_palette.html yet (the shell's base.html does)")

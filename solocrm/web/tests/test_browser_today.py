@@ -12,16 +12,9 @@ from solocrm.contacts.models import Contact
 from solocrm.sales.deals.services import create_deal
 from solocrm.sales.models import Deal
 from solocrm.sales.tasks.services import create_task
-from solocrm.web.tests.browser import BROWSER_TEST
+from solocrm.web.tests.browser import BROWSER_TEST, log_in
 
 pytestmark = BROWSER_TEST
-
-
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_complete_a_task_and_snooze_a_deal_from_today(browser_page, live_server, owner):
@@ -34,7 +27,7 @@ def test_complete_a_task_and_snooze_a_deal_from_today(browser_page, live_server,
     create_deal({"title": "Brand refresh", "contact": ada, "amount": Decimal("4000")})
     Deal.objects.update(last_activity_at=timezone.now() - timedelta(days=20))
 
-    _log_in(page, live_server)
+    log_in(page, live_server)
     items = page.locator("ol.today-list > li")
     expect(items).to_have_count(2)
     first = items.filter(has_text="Send Ada the samples")

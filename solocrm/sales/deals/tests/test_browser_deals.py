@@ -17,16 +17,9 @@ from solocrm.sales.choices import LostReason, StageKind
 from solocrm.sales.deals.models import Deal
 from solocrm.sales.deals.services import create_deal, default_pipeline, move_deal
 from solocrm.sales.orders.models import Order
-from solocrm.web.tests.browser import BROWSER_TEST, CHROMIUM
+from solocrm.web.tests.browser import BROWSER_TEST, CHROMIUM, log_in
 
 pytestmark = BROWSER_TEST
-
-
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
 
 
 def _drag(page, card, target) -> None:
@@ -79,7 +72,7 @@ def test_dragging_a_deal_to_won_creates_the_order_shown_on_the_contact_page(brow
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
     _wide(page)
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     won = board["stages"][StageKind.WON]
     move_deal(board["deal"], board["stages"]["Negotiation"])  # the column next to Won
@@ -107,7 +100,7 @@ def test_a_drop_on_lost_asks_the_reason_and_cancel_puts_the_card_back(browser_pa
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
     _wide(page)
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     lost, first = board["stages"][StageKind.LOST], board["stages"]["New lead"]
     card = page.locator(f"#deal-{board['other'].uuid}")
@@ -158,7 +151,7 @@ def test_a_filtered_board_drag_updates_both_column_totals_and_keeps_the_filter(
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
     create_deal({"title": "Someone else's", "amount": Decimal("5000")})  # no owner: filtered out
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     page.get_by_label("Owner").select_option(owner.username)  # submits the filter form
     expect(page).to_have_url(re.compile(rf"owner={owner.username}"))
@@ -183,7 +176,7 @@ def test_a_filtered_board_drag_updates_both_column_totals_and_keeps_the_filter(
 def test_a_refused_drop_puts_the_card_back_and_says_why(refusing_page, live_server, board):
     expect = pytest.importorskip("playwright.sync_api").expect
     page = refusing_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     # Someone deletes the deal in the meantime: the move answers 404 and the card goes back.
     uuid = board["other"].uuid
@@ -197,7 +190,7 @@ def test_the_cards_move_form_works_from_the_keyboard(browser_page, live_server, 
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/pipeline/")
     card = page.locator(f"#deal-{board['deal'].uuid}")
     card.get_by_text("Move", exact=False).first.focus()

@@ -5,10 +5,8 @@ SOLOCRM_SCREENSHOT_DIR when it is set."""
 
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -16,22 +14,9 @@ from solocrm.sales.choices import QuoteStatus, StageKind
 from solocrm.sales.deals.models import Deal
 from solocrm.sales.orders.models import Product
 from solocrm.sales.quotes.models import Quote
-from solocrm.web.tests.browser import BROWSER_TEST
+from solocrm.web.tests.browser import BROWSER_TEST, log_in, screenshot_dir
 
 pytestmark = BROWSER_TEST
-
-
-def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SOLOCRM_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture
@@ -69,7 +54,7 @@ def test_lines_are_edited_in_place_from_the_keyboard(refusing_page, live_server,
     quote = quotes.create_quote(
         deal, lines=[line("Planting plan", "1", "450.00"), line("Visit", "1", "80.00")]
     )
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/sales/quotes/{quote.uuid}/edit/")
     page.evaluate("window.notReloaded = true")
 
@@ -103,15 +88,15 @@ def test_lines_are_edited_in_place_from_the_keyboard(refusing_page, live_server,
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(_shots(tmp_path) / "quote-lines-phone.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "quote-lines-phone.png"), full_page=True)
 
 
 def test_build_send_and_accept_a_quote(browser_page, live_server, deal, mailoutbox, tmp_path):
     expect = pytest.importorskip("playwright.sync_api").expect
     page = browser_page
-    shots = _shots(tmp_path)
+    shots = screenshot_dir(tmp_path)
     Product.objects.create(name="Design hour", sku="DH-1", price=Decimal("80.00"), currency="EUR")
-    _log_in(page, live_server)
+    log_in(page, live_server)
 
     page.goto(f"{live_server.url}/sales/deals/{deal.uuid}/quotes/new/")
     page.get_by_role("button", name="Create the quote").click()

@@ -4,9 +4,7 @@ screenshots."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,27 +12,14 @@ from django.utils import timezone
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.sales.tasks.models import Task
 from solocrm.sales.tasks.services import create_task
-from solocrm.web.tests.browser import BROWSER_TEST
+from solocrm.web.tests.browser import BROWSER_TEST, log_in, screenshot_dir
 
 pytestmark = BROWSER_TEST
 
 
-def _log_in(page, live_server) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("correct-horse-9")
-    page.get_by_role("button", name="Log in").click()
-
-
-def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SOLOCRM_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def test_snooze_on_the_tasks_page_and_log_a_call_on_a_phone(browser_page, live_server, owner, tmp_path):
     expect = pytest.importorskip("playwright.sync_api").expect
-    page, shots = browser_page, _shots(tmp_path)
+    page, shots = browser_page, screenshot_dir(tmp_path)
     ada = Contact.objects.create(first_name="Ada", last_name="Lovelace", phone="+442079460958")
     late = create_task(title="Renew the domain", due_at=timezone.now() - timedelta(days=2), actor=owner)
     call = create_task(
@@ -47,7 +32,7 @@ def test_snooze_on_the_tasks_page_and_log_a_call_on_a_phone(browser_page, live_s
         recur_unit="day",
     )
 
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server.url + "/sales/tasks/")
     row = page.locator(f"#task-{late.uuid}")
     row.get_by_text("Snooze").click()
