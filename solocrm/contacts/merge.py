@@ -25,6 +25,7 @@ from .models import Contact, Interaction
 _SPECIAL = {
     "id", "uuid", "created_at", "updated_at", "email", "phone", "other_emails", "other_phones",
     "custom_fields", "notes", "lifecycle_stage", "email_consent", "email_consent_at", "email_consent_source",
+    "search_text",  # derived: save() writes it again from the merged fields
 }  # fmt: skip
 # Before a purchase, later stages are more advanced; after one, the survivor's judgement stands.
 _PRE_PURCHASE = [LifecycleStage.LEAD, LifecycleStage.PROSPECT, LifecycleStage.CUSTOMER, LifecycleStage.REPEAT]

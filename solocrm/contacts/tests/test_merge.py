@@ -155,6 +155,7 @@ def test_the_preview_describes_the_result_and_writes_nothing(survivor, duplicate
     fields = {f["field"]: f for f in preview["fields"]}
     assert fields["title"]["before"] == "" and fields["title"]["after"] == "Mathematician"
     assert fields["title"]["changed"] and not fields["email"]["changed"]
+    assert "search_text" not in fields  # derived, and nothing a person should read
     assert preview["moved"] == {"orders": 2, "interactions": 1, "tasks": 1, "tags": 2}
     assert preview["tags"] == ["newsletter", "vip", "wholesale"]
     survivor.refresh_from_db()

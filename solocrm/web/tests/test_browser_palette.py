@@ -36,6 +36,7 @@ def test_the_palette_finds_a_person_and_opens_their_page(browser_page, live_serv
     expect(option).to_have_attribute("aria-selected", "true")  # the first result is chosen
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(f"/contacts/{ada.uuid}/$"))
+    page.wait_for_load_state("load")  # palette.js (deferred) listens for keys once it has run
 
     page.keyboard.press("/")
     expect(palette).to_be_visible()

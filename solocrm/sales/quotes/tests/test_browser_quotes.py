@@ -74,6 +74,7 @@ def test_lines_are_edited_in_place_from_the_keyboard(refusing_page, live_server,
     expect(page.locator("#id_lines-1-description")).to_be_focused()
     assert [ln.name for ln in quote.lines.order_by("position")] == ["Planting plan", "Pruning", "Visit"]
 
+    page.wait_for_load_state("networkidle")  # the saves of what was typed have come back
     page.get_by_role("button", name="Remove line 3").click()
     expect(page.locator("tr.quote-line")).to_have_count(2)
     expect(page.locator("#quote-totals")).to_contain_text("900.00 EUR")
