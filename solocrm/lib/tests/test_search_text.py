@@ -1,5 +1,7 @@
 """The search text records are found by, the parsed query, highlighting and ranking (lib.search)."""
 
+import pytest
+
 from solocrm.lib.search import SEP, highlight, parse_query, rank, search_text
 
 
@@ -55,3 +57,19 @@ def test_a_whole_title_outranks_a_start_outranks_a_word_outranks_a_substring():
     scores += [rank("Canada Goose", "", query), rank("Bob", "ada@example.com", query), rank("Bob", "", query)]
     assert scores == sorted(scores, reverse=True)
     assert len(set(scores)) == len(scores)
+
+
+@pytest.mark.parametrize(
+    ("text", "vendor", "helps"),
+    [
+        ("ada", "postgresql", True),
+        ("张伟", "postgresql", True),
+        ("gmail.com", "postgresql", False),  # pg_trgm sees "gmail" as a word of every such address
+        ("@web.de", "postgresql", False),
+        ("gmail.com", "sqlite", True),  # FTS5 trigrams keep the dot: the first pass stays exact
+    ],
+)
+def test_the_word_start_pass_is_skipped_where_the_trigram_index_cannot_answer_it(text, vendor, helps):
+    from solocrm.lib.search_index import _word_start_helps
+
+    assert _word_start_helps(text, vendor) is helps
