@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "solocrm.contacts",
     "solocrm.sales",
     "solocrm.mail",
+    "solocrm.support",
     "solocrm.analytics",
     "solocrm.web",
 ]
