@@ -35,7 +35,7 @@ from solocrm.contacts.models import Contact, Interaction
 from solocrm.lib.normalize import split_full_name
 from solocrm.sales.quotes.attachments import safe_name
 
-from . import imap, parsing
+from . import hooks, imap, parsing
 from .models import (
     Direction,
     MailAccount,
@@ -266,6 +266,7 @@ def _sync_batch(
     parsed_bodies = {uid: parsing.parse_body(raw) for uid, raw in bodies.items()}  # before locking
     with transaction.atomic():
         created = _store_batch(account, list(unique.values()), parsed_bodies, sizes, own, report)
+        hooks.notify_stored(list(created.values()))
         new = len(created)
         stored.update(created)
         located.extend((plan.uid, plan.headers.key) for plan in unique.values())
