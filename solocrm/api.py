@@ -13,6 +13,7 @@ from datetime import datetime, time
 import pydantic
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -29,7 +30,7 @@ from solocrm.analytics.api import router as analytics_router
 from solocrm.contacts.api import router as contacts_router
 from solocrm.contacts.services import Conflict
 from solocrm.lib import access
-from solocrm.lib.api import Pagination, RequiredText, WriteSchema, responses
+from solocrm.lib.api import Pagination, RequiredText, WriteSchema, needs, responses
 from solocrm.lib.business import business_settings
 from solocrm.lib.roles import Action
 from solocrm.users import services as user_services
@@ -91,6 +92,26 @@ class RoleSessionAuth(SessionAuth):
         return user
 
 
+def _signed_in_only(view):
+    """The spec and the docs page are for people who may use the API: a session with a role, or
+    a bearer token (tools that fetch the spec send one). A stranger gets 401 for the spec and
+    the log-in page for the docs: the spec lists every endpoint and field."""
+
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if access.role_of(request.user) is None and access.role_of(_bearer_user(request)) is None:
+            if request.path.endswith(".json"):
+                return HttpResponse('{"detail": "Unauthorized"}', status=401, content_type="application/json")
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _bearer_user(request: HttpRequest):
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+    return ApiToken.authenticate(token.strip()) if scheme.lower() == "bearer" and token else None
+
+
 api = NinjaAPI(
     title="solocrm API",
     version=f"1 ({__version__})",
@@ -99,6 +120,7 @@ api = NinjaAPI(
     "See docs/api.md.",
     auth=[TokenAuth(), RoleSessionAuth()],
     urls_namespace="api",
+    docs_decorator=_signed_in_only,
 )
 
 # --- errors: always JSON {"detail": …}, never a 500 for bad input -----------------------------
@@ -278,6 +300,7 @@ def _settings_out() -> dict:
 
 
 @settings_router.get("/settings", response=responses({200: SettingsOut}))
+@needs(Action.ADMIN)
 def get_settings(request: HttpRequest):
     """The effective business settings (owner only). The SMTP password is never returned."""
     access.require(request.user, Action.ADMIN)
@@ -285,6 +308,7 @@ def get_settings(request: HttpRequest):
 
 
 @settings_router.patch("/settings", response=responses({200: SettingsOut}))
+@needs(Action.ADMIN)
 def patch_settings(request: HttpRequest, payload: SettingsIn):
     """Change some settings (owner only), validated like the settings page. A field set by an
     environment variable cannot change here (422 naming the variable)."""
@@ -319,6 +343,40 @@ api.add_router("/", "solocrm.jobs.api.router")  # background jobs
 api.add_router("/", "solocrm.web.api.router")  # global search
 
 
+class _ActionAuth:
+    """One of the API's log-ins, then the role check an endpoint marked with ``lib.api.needs``
+    asks for: in ninja, log-in runs before the body is read, the view's own checks after."""
+
+    def __init__(self, inner, action: str) -> None:
+        self.inner = inner
+        self.action = action
+
+    def __call__(self, request: HttpRequest):
+        user = self.inner(request)
+        if user:
+            access.require(user, self.action)
+        return user
+
+    def __getattr__(self, name: str):  # the OpenAPI generator reads the scheme's attributes
+        return getattr(self.inner, name)
+
+
+def enforce_marked_roles(ninja_api: NinjaAPI) -> int:
+    """Wrap the log-in of every endpoint marked with ``needs(action)``; how many were marked."""
+    marked = 0
+    # The operations that answer are the bound routers' copies, made when the URLs are built.
+    for router in ninja_api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                action = getattr(operation.view_func, "solocrm_action", None)
+                if not action:
+                    continue
+                marked += 1
+                if not any(isinstance(cb, _ActionAuth) for cb in operation.auth_callbacks):
+                    operation.auth_callbacks = [_ActionAuth(cb, action) for cb in operation.auth_callbacks]
+    return marked
+
+
 def _exempt_from_login_redirect(patterns: list) -> list:
     """The API answers 401 itself; Django's LoginRequiredMiddleware must not redirect it."""
     for pattern in patterns:
@@ -331,4 +389,5 @@ def _exempt_from_login_redirect(patterns: list) -> list:
 
 def api_urls():
     patterns, app_name, namespace = api.urls
+    enforce_marked_roles(api)
     return _exempt_from_login_redirect(patterns), app_name, namespace

@@ -143,6 +143,19 @@ class ErrorOut(Schema):
 ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
 
 
+def needs(action: str):
+    """Mark an endpoint that needs more than its HTTP method's role (``@needs(Action.ADMIN)``,
+    placed below the router's decorator). The API checks the mark with log-in, before it reads
+    the request's body, so an assistant gets the 403 it is owed rather than a 422 about a body
+    it may not send at all (solocrm/api.py, ``enforce_marked_roles``)."""
+
+    def mark(view):
+        view.solocrm_action = action
+        return view
+
+    return mark
+
+
 def responses(success: dict[int, Any]) -> dict[int, Any]:
     return {**success, **ERRORS}
 

@@ -5,12 +5,10 @@ with scored customers in the database (the repository-wide fuzz test has none)."
 from decimal import Decimal
 
 import pytest
-import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -20,7 +18,8 @@ from schemathesis.specs.openapi.checks import (
 from solocrm.analytics.models import CustomerScore, FittedModel
 from solocrm.contacts.models import Contact
 from solocrm.users.models import ApiToken
-from solocrm.wsgi import application
+from solocrm.users.tests.openapi import fuzzable
+from solocrm.users.tests.openapi import spec as openapi_spec
 
 from .factories import make_analytics, make_reports, make_score
 
@@ -211,7 +210,7 @@ def test_an_unknown_kind_is_422_and_a_missing_report_404(client, token):
 
 
 def test_the_endpoints_are_in_the_spec_with_typed_answers(client, db):
-    spec = client.get("/api/v1/openapi.json").json()
+    spec = openapi_spec()
     for path in ("/scores", "/scores/{contact_uuid}", "/segments", "/models", "/reports/{kind}"):
         operation = spec["paths"][f"{BASE}{path}"]["get"]
         assert operation["tags"] == ["analytics"]
@@ -227,9 +226,7 @@ FUZZ_CONFIG = {
     "generation": {"max-examples": 25, "deterministic": True},
     "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
 }
-schema = schemathesis.openapi.from_wsgi(
-    "/api/v1/openapi.json", application, config=SchemathesisConfig.from_dict(FUZZ_CONFIG)
-).include(path_regex="^/api/v1/analytics/")
+schema = fuzzable(FUZZ_CONFIG).include(path_regex="^/api/v1/analytics/")
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from solocrm.lib.api import (
     RequiredText,
     Text,
     WriteSchema,
+    needs,
     partial,
     ref,
     resolve,
@@ -143,6 +144,7 @@ def list_pipelines(request: HttpRequest):
 
 
 @router.post("/pipelines", response=responses({201: PipelineOut}), tags=["pipelines"])
+@needs(Action.ADMIN)
 def create_pipeline(request: HttpRequest, payload: PipelineIn):
     """Create a pipeline (owner only), with the given stages or the usual ones."""
     _admin(request)
@@ -162,6 +164,7 @@ def get_pipeline(request: HttpRequest, uuid: str):
 
 
 @router.patch("/pipelines/{uuid}", response=responses({200: PipelineOut}), tags=["pipelines"])
+@needs(Action.ADMIN)
 def update_pipeline(request: HttpRequest, uuid: str, payload: PipelinePatch):
     """Rename, set the stall days, make it the default, or reorder its stages (owner only)."""
     _admin(request)
@@ -179,6 +182,7 @@ def update_pipeline(request: HttpRequest, uuid: str, payload: PipelinePatch):
 
 
 @router.post("/pipelines/{uuid}/stages", response=responses({201: StageOut}), tags=["pipelines"])
+@needs(Action.ADMIN)
 def add_stage(request: HttpRequest, uuid: str, payload: StageIn):
     """Add a stage (owner only)."""
     _admin(request)
@@ -191,6 +195,7 @@ def add_stage(request: HttpRequest, uuid: str, payload: StageIn):
 
 
 @router.patch("/stages/{uuid}", response=responses({200: StageOut}), tags=["pipelines"])
+@needs(Action.ADMIN)
 def update_stage(request: HttpRequest, uuid: str, payload: StagePatch):
     """Rename a stage, change its probability or kind, or move it to another column (owner only).
     A stage holding deals keeps its kind (409); every pipeline keeps an open, a won and a lost stage."""

@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from solocrm.lib import l10n
 from solocrm.lib.business import business_settings
@@ -260,9 +260,10 @@ def _lines(pdf: QuotePDF, quote: Quote) -> None:
         table.row(headings)
         for line in quote.lines.all():
             item = line.name + (f"\n{line.description}" if line.description else "")
+            first, *rest = _item_blocks(pdf, item)
             table.row(
                 (
-                    item,
+                    first,
                     _quantity(line.quantity),
                     money(line.unit_price, quote.currency),
                     _percent(line.discount_percent),
@@ -270,7 +271,22 @@ def _lines(pdf: QuotePDF, quote: Quote) -> None:
                     money(line.total, quote.currency),
                 )
             )
+            for block in rest:
+                table.row((block, "", "", "", "", ""))
     pdf.ln(3)
+
+
+ITEM_TEXT_WIDTH = 62 - 2 * 1.5  # the item column less its padding, in mm
+LINES_PER_ROW = 30  # 30 lines of 5 mm: a row always fits on a fresh page
+
+
+def _item_blocks(pdf: QuotePDF, text: str) -> list[str]:
+    """The item's text cut into blocks of at most LINES_PER_ROW printed lines: fpdf2 cannot
+    split one table row over two pages, so a long description becomes several rows."""
+    lines = pdf.multi_cell(ITEM_TEXT_WIDTH, 5, text, dry_run=True, output=MethodReturnValue.LINES)
+    if len(lines) <= LINES_PER_ROW:
+        return [text]
+    return ["\n".join(lines[i : i + LINES_PER_ROW]) for i in range(0, len(lines), LINES_PER_ROW)]
 
 
 def _heading_style():

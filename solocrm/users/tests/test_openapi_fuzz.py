@@ -8,14 +8,12 @@ and every documented answer must match its schema."""
 from decimal import Decimal
 
 import pytest
-import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -31,9 +29,9 @@ from solocrm.sales.models import Order, OrderLine, Product, Task
 from solocrm.sales.quotes.attachments import store_attachment
 from solocrm.sales.quotes.services import create_quote
 from solocrm.users.models import ApiToken
-from solocrm.wsgi import application
+from solocrm.users.tests.openapi import SPEC, fuzzable
+from solocrm.users.tests.openapi import spec as openapi_spec
 
-SPEC = "/api/v1/openapi.json"
 # Bounded and reproducible: a fixed seed, 20 examples an operation, no stateful phase.
 FUZZ_CONFIG = {
     "seed": 20240501,
@@ -103,7 +101,7 @@ def keep_test_connection():
 
 # Loaded at import: the spec needs no database. (schemathesis.pytest.from_fixture would be the
 # lazy way, but it relies on a pytest internal that pytest 9 removed.)
-schema = schemathesis.openapi.from_wsgi(SPEC, application, config=SchemathesisConfig.from_dict(FUZZ_CONFIG))
+schema = fuzzable(FUZZ_CONFIG)
 
 
 @schema.parametrize()
@@ -124,15 +122,25 @@ def test_no_request_makes_the_api_fail_and_answers_match_the_spec(
     )
 
 
-def test_the_spec_is_served_as_json_without_a_token(client, db):
-    response = client.get(SPEC)
+def test_the_spec_is_served_as_json_to_a_token_or_a_session_and_to_nobody_else(
+    client, owner, owner_token, viewer
+):
+    assert client.get(SPEC).status_code == 401
+    assert client.get(SPEC, headers={"Authorization": "Bearer scrm_forged"}).status_code == 401
+    response = client.get(SPEC, headers={"Authorization": f"Bearer {owner_token}"})
     assert response.status_code == 200
     spec = response.json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/contacts" in spec["paths"]
+    assert spec == openapi_spec()  # what the fuzz test reads is what is served
+    client.force_login(viewer)
+    assert client.get(SPEC).status_code == 200
 
 
-def test_the_docs_page_uses_the_bundled_swagger_not_a_cdn(client, db):
+def test_the_docs_page_uses_the_bundled_swagger_not_a_cdn(client, owner):
+    anonymous = client.get("/api/v1/docs")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(owner)
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.content.decode()
@@ -142,7 +150,7 @@ def test_the_docs_page_uses_the_bundled_swagger_not_a_cdn(client, db):
 
 
 def test_every_operation_answers_401_to_a_request_without_a_token(client, db):
-    spec = client.get(SPEC).json()
+    spec = openapi_spec()
     for path, operations in spec["paths"].items():
         url = path.replace("{uuid}", "00000000-0000-4000-8000-000000000000")
         for method in operations:

@@ -156,3 +156,23 @@ def test_bad_forecast_parameters_are_refused(owner_client, pipeline, params):
 
 def test_a_viewer_may_read_the_forecast(viewer_client, pipeline):
     assert viewer_client.get("/api/v1/sales/forecast").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"name": ""}, "not json", {"stages": "many"}])
+def test_an_assistant_gets_403_before_any_complaint_about_the_body(assistant_client, pipeline, body):
+    """The role is checked before the body is read: a 422 would tell a caller who may not
+    create pipelines how to shape a request it can never make."""
+    stage = pipeline.stages.first()
+    for method, url in (
+        ("post", URL),
+        ("patch", f"{URL}/{pipeline.uuid}"),
+        ("post", f"{URL}/{pipeline.uuid}/stages"),
+        ("patch", f"/api/v1/stages/{stage.uuid}"),
+    ):
+        answer = getattr(assistant_client, method)(url, body, content_type="application/json")
+        assert answer.status_code == 403, (method, url, answer.content)
+
+
+def test_the_settings_endpoint_answers_403_to_an_assistant_whatever_the_body(assistant_client):
+    answer = assistant_client.patch("/api/v1/settings", "{bad", content_type="application/json")
+    assert answer.status_code == 403

@@ -151,3 +151,25 @@ def test_the_vendored_fonts_and_their_licence_are_in_the_package():
     names = {path.name for path in quote_pdf.FONT_DIR.iterdir()}
     assert {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"} <= names
     assert {"NotoSansSC-Subset.otf", "LICENSE-NotoSansCJK.txt"} <= names
+
+
+def test_a_line_with_a_description_longer_than_a_page_still_renders_every_word(deal):
+    """fpdf2 cannot split one table row over two pages: a 5,000-character description used to
+    raise (a 500 on the web, 422 in the API) so the quote could never be sent."""
+    words = [f"word{n}" for n in range(900)]
+    quote = quotes.create_quote(
+        deal,
+        {},
+        lines=[{**line("Long brief", "1", "10.00"), "description": " ".join(words)}, line("Short", "1", "1")],
+    )
+    data = quote_pdf.render_pdf(quote)
+    text = pdf_text(data)
+    assert "Long brief" in text and "Short" in text
+    assert "word0" in text and "word899" in text and "word450" in text
+
+
+def test_a_description_without_spaces_is_split_too(deal):
+    blob = "x" * 6000
+    quote = quotes.create_quote(deal, {}, lines=[{**line("Blob", "1", "10.00"), "description": blob}])
+    text = pdf_text(quote_pdf.render_pdf(quote)).replace("\n", "")
+    assert text.count("x") >= 6000
