@@ -82,12 +82,14 @@ def viewer_client(client, viewer):
 
 
 @pytest.fixture(autouse=True)
-def _jobs_run_inline(settings, tmp_path):
+def _jobs_run_inline(settings, tmp_path, monkeypatch):
     """Background jobs run in the test's own thread so they see the test's transaction, and
     every test gets its own data directory (uploads, rejected-row files, setup token)."""
     settings.SOLOCRM_JOBS_INLINE = True
     forget_that_users_exist()  # the live server outlives a test's users
     settings.SOLOCRM_ANALYTICS_HOUR = "off"  # no scheduler thread outliving a `serve` test
+    settings.SOLOCRM_BACKUP_HOUR = None  # nor a daily backup, here or in a `serve` or `worker` child
+    monkeypatch.setenv("SOLOCRM_BACKUP_HOUR", "off")
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     settings.SOLOCRM_IMPORT_DIR = settings.DATA_DIR / "imports"

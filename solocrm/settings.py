@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "solocrm.sales",
     "solocrm.mail",
     "solocrm.support",
+    "solocrm.ops",
     "solocrm.analytics",
     "solocrm.web",
 ]
@@ -198,6 +199,14 @@ SOLOCRM_FORM_HOURLY_CAP = int(env("SOLOCRM_FORM_HOURLY_CAP", "100"))
 
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"
+# Where `solocrm backup` and the daily backup write their archives (a mounted disk or a synced folder).
+SOLOCRM_BACKUP_DIR = Path(env("SOLOCRM_BACKUP_DIR") or DATA_DIR / "backups")
+# The daily backup: the local hour after which it runs ("off": none), and how many of the last
+# days, weeks and months keep an archive.
+SOLOCRM_BACKUP_HOUR = (
+    None if env("SOLOCRM_BACKUP_HOUR", "3").lower() == "off" else int(env("SOLOCRM_BACKUP_HOUR", "3"))
+)
+SOLOCRM_BACKUP_KEEP = env("SOLOCRM_BACKUP_KEEP", "7,4,12")
 SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
 
 # The server refreshes the analytics once a day at this local hour ("off": only by hand or cron).

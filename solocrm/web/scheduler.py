@@ -4,7 +4,9 @@ the periodic jobs that are due. Adding a periodic job means adding one call here
 - the daily digest of every user whose hour has come (claimed per user and day with a
   conditional UPDATE, so two workers or a restart never send one twice);
 - the daily analytics refresh (solocrm.analytics.tasks.run_if_due: the refresh job is exclusive
-  and its "is it due" check keeps two workers from refreshing twice).
+  and its "is it due" check keeps two workers from refreshing twice);
+- the daily backup (solocrm.ops.jobs.backup_if_due: exclusive, and due only while the backup
+  folder holds no archive from today).
 
 The tick also leaves a heartbeat in the data directory, so the preferences page can warn when
 no worker is running (and therefore no digest is sent).
@@ -29,12 +31,14 @@ class TickReport:
     digests: int = 0
     analytics_started: bool = False
     mail_syncs: int = 0
+    backup_started: bool = False
 
 
 def tick(now: datetime | None = None) -> TickReport:
     """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
     from solocrm.analytics import tasks as analytics_tasks
     from solocrm.mail import jobs as mail_jobs
+    from solocrm.ops import jobs as ops_jobs
     from solocrm.sales.tasks import reminders
     from solocrm.sales.tasks.tasks import queue_digest
 
@@ -59,6 +63,10 @@ def tick(now: datetime | None = None) -> TickReport:
         report.mail_syncs = mail_jobs.queue_due_syncs(now)
     except Exception:
         log.exception("queueing the mailbox syncs failed")
+    try:
+        report.backup_started = ops_jobs.backup_if_due(now)
+    except Exception:
+        log.exception("the daily backup check failed")
     if report.digests or report.analytics_started:
         log.info(
             "tick: %d digest(s) queued, analytics refresh %s",
