@@ -8,7 +8,7 @@ is read, so a viewer gets 403 rather than a validation error. Errors are JSON ``
 
 import logging
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pydantic
 from django.contrib.auth import get_user_model
@@ -33,9 +33,10 @@ from solocrm.lib import access
 from solocrm.lib.api import Pagination, RequiredText, WriteSchema, needs, responses
 from solocrm.lib.business import business_settings
 from solocrm.lib.roles import Action
+from solocrm.users import audit
 from solocrm.users import services as user_services
 from solocrm.users.forms import settings_form_for
-from solocrm.users.models import ApiToken
+from solocrm.users.models import ApiToken, AuditLog
 
 logger = logging.getLogger(__name__)
 
@@ -329,6 +330,40 @@ def patch_settings(request: HttpRequest, payload: SettingsIn):
     return _settings_out()
 
 
+# --- the audit log (owner) ---------------------------------------------------------------------
+
+audit_router = Router(tags=["audit"])
+
+
+class AuditEntryOut(Schema):
+    id: int
+    at: datetime
+    user: str = Field(validation_alias="actor_name")
+    action: str
+    object_type: str
+    object_uuid: uuid.UUID | None
+    summary: str
+    entry_hash: str
+
+
+@audit_router.get("/audit", response=responses({200: list[AuditEntryOut]}))
+@needs(Action.ADMIN)
+@paginate(Pagination)
+def list_audit(
+    request: HttpRequest,
+    user: str = "",
+    action: str = "",
+    object_type: str = "",
+    since: date | None = None,
+    until: date | None = None,
+):
+    """The audit log, newest first (owner only): filter by user name, action, object type and
+    days; each entry carries the hash that chains it to the one before (`solocrm audit verify`)."""
+    access.require(request.user, Action.ADMIN)
+    chosen = audit.AuditFilter(user=user, action=action, object_type=object_type, since=since, until=until)
+    return chosen.apply(AuditLog.objects.all())
+
+
 api.add_router("/", contacts_router)
 api.add_router("/", "solocrm.sales.orders.api.router")  # products and orders
 api.add_router("/", "solocrm.sales.tasks.api.router")  # tasks, activities, the calendar feed URL
@@ -337,6 +372,7 @@ api.add_router("/", "solocrm.sales.quotes.api.router")  # quotes and attachments
 api.add_router("/", "solocrm.sales.deals.api.router")  # pipelines, stages, deals, forecast
 api.add_router("/", "solocrm.mail.api.router")  # synced e-mail
 api.add_router("/", tokens_router)
+api.add_router("/", audit_router)
 api.add_router("/", settings_router)
 api.add_router("/", analytics_router)
 api.add_router("/", "solocrm.jobs.api.router")  # background jobs

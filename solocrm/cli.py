@@ -13,6 +13,7 @@ import sys
 # solocrm's own commands that use the database; `serve` and `worker` upgrade it themselves.
 DATABASE_COMMANDS = {
     "analytics",
+    "audit",
     "backup",
     "createuser",
     "dedupe",

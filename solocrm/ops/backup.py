@@ -36,6 +36,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from solocrm import __version__
+from solocrm.users import audit
 
 FORMAT = 1
 CHUNK = 2000
@@ -114,6 +115,7 @@ def create_backup(output: Path, *, progress: Progress = _quiet) -> BackupReport:
     with tarfile.open(partial, "w:gz", compresslevel=6) as archive:
         with _snapshot():
             manifest["migrations"] = _applied_migrations()
+            manifest["audit_head"] = audit.head()  # an anchor: the chain's end as it was today
             for model in backed_up_models():
                 label = model._meta.label_lower
                 count = _add_table(archive, model, manifest)

@@ -72,17 +72,26 @@ class ApiToken(models.Model):
 
 
 class AuditLog(models.Model):
-    """Who changed what, written by the functions that change things (never by signals)."""
+    """Who changed what, written by the functions that change things (never by signals).
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    The entries form a hash chain: each carries the SHA-256 of its own fields and of the entry
+    before it (``prev_hash``), so changing or deleting a row breaks the chain where it was and
+    ``solocrm audit verify`` names it (solocrm/users/audit.py). Entries are only ever added, one
+    writer at a time (a lock on PostgreSQL, the write lock on SQLite)."""
+
+    at = models.DateTimeField(db_index=True, default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The actor's name when the entry was written: the entry still says who after the user goes.
+    actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=40)
     object_uuid = models.UUIDField(null=True, blank=True, db_index=True)
     summary = models.CharField(max_length=300, blank=True)
     changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit log entry")
@@ -94,15 +103,19 @@ class AuditLog(models.Model):
 
     @classmethod
     def record(cls, actor, action: str, obj=None, summary: str = "", changes: dict | None = None):
+        from . import audit
+
         user = actor if getattr(actor, "is_authenticated", False) else None
-        return cls.objects.create(
+        entry = cls(
             actor=user,
+            actor_name=user.get_username() if user else "",
             action=action,
             object_type=obj._meta.model_name if obj is not None else "",
             object_uuid=getattr(obj, "uuid", None),
             summary=summary[:300],
             changes=changes or {},
         )
+        return audit.append(entry)
 
 
 class Preferences(models.Model):

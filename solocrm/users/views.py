@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from solocrm.lib.access import role_required
-from solocrm.lib.ratelimit import hit
+from solocrm.lib.ratelimit import client_ip, hit
 from solocrm.lib.roles import Action
 
 from .forms import TokenForm
-from .models import ApiToken
+from .models import ApiToken, AuditLog
 from .services import create_token
 from .services import revoke_token as revoke_token_service
 
@@ -62,3 +62,27 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, _("Too many attempts to log in. Please wait an hour and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        AuditLog.record(form.get_user(), "login", summary=_client_summary(self.request))
+        return response
+
+    def form_invalid(self, form):
+        # The name tried (cut short) tells a guessing attack from a typo; the password never.
+        tried = str(form.data.get("username", ""))[:60]
+        AuditLog.record(None, "login_failed", summary=f"{tried!r} {_client_summary(self.request)}")
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            AuditLog.record(request.user, "logout", summary=_client_summary(request))
+        return super().post(request, *args, **kwargs)
+
+
+def _client_summary(request: HttpRequest) -> str:
+    """Where a log-in came from: the address (as the rate limit sees it) and the browser."""
+    agent = request.headers.get("User-Agent", "")[:120]
+    return f"from {client_ip(request)} {agent}".strip()
