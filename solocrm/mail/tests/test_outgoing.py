@@ -82,6 +82,7 @@ def test_merge_fields_take_their_defaults_and_the_extras(send_account, smtp_serv
     )
     assert message.subject == "Ticket T-7"
     assert message.text == "Hello there, about T-7."
+    assert type(message.text) is str and type(message.subject) is str  # not marked safe for HTML
 
 
 @pytest.mark.parametrize(
