@@ -434,10 +434,17 @@ def _retryable(error: Exception, connected: bool) -> bool:
 def _transmit(message: MailMessage) -> bool:
     """Send a message already marked ``sending``; record the outcome. True when a failure may
     be retried later."""
-    outbox = message.account_id is None and mail_goes_to_outbox()
+    account = message.account
+    # Django's backend sends it when the account has no SMTP server: maybe only to the outbox
+    outbox = (account is None or not account.smtp_host) and mail_goes_to_outbox()
     message.date = timezone.now()  # the Date header says when it left
-    email = build(message)
-    connection = _connection(message.account)
+    try:
+        email = build(message)
+    except OSError as error:  # an attachment's file is gone from the disk
+        logger.error("mail %s: cannot build the message: %s", message.message_key, error)
+        _failed(message, str(error))
+        return False
+    connection = _connection(account)
     connected = False
     try:
         connection.open()
