@@ -350,7 +350,20 @@ KWARGS = {
     "analytics:persona_detail": lambda w: {"persona_id": 0},
     "jobs:cancel": None,  # POST only
     "public_forms:": lambda w: {"public_id": w["leadform"].uuid},
+    "mail_compose:cancel": None,  # POST only
+    "mail_compose:send_again": None,  # POST only
+    "mail_compose:template_": lambda w: {"public_id": _mail_template().uuid},
 }
+
+
+def _mail_template():
+    from solocrm.mail.models import MailTemplate
+
+    template, _new = MailTemplate.objects.get_or_create(
+        name="跟进", defaults={"subject": "关于 {{ company }}", "body": "您好 {{ first_name }}"}
+    )
+    return template
+
 
 # States a plain GET does not show: empty searches, filters, forms sent back with errors.
 EXTRA_GETS = [
