@@ -30,9 +30,12 @@ from django.utils.translation import gettext as _
 
 from solocrm.contacts import identity
 from solocrm.contacts import services as contact_services
-from solocrm.contacts.choices import InteractionKind
+from solocrm.contacts.choices import InteractionKind, LifecycleStage
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.lib.normalize import split_full_name
+from solocrm.sales.deals import services as deal_services
+from solocrm.sales.deals.models import Deal
+from solocrm.sales.leadforms.services import OUTBOUND_KINDS
 from solocrm.sales.quotes.attachments import safe_name
 
 from . import hooks, imap, parsing
@@ -472,6 +475,7 @@ def _store_batch(
     _timeline(messages, contacts_of)  # before the messages: they point to their entry
     MailMessage.objects.bulk_create(messages)
     threads.touch()
+    reply_effects(messages)
     report.stored += len(messages)
     attachments: list[MailAttachment] = []
     for plan, message in zip(plans, messages, strict=True):
@@ -518,6 +522,64 @@ def _timeline(messages: list[MailMessage], contacts_of: list[list[int]]) -> None
     Interaction.objects.bulk_create(entries)
     for message, entry in first_of:
         message.interaction = entry
+
+
+LEAD_ANSWERED = "lead_answered"  # data["event"] of the timeline entry that marks it
+
+
+def reply_effects(messages: list[MailMessage]) -> None:
+    """What a customer's e-mail changes in sales (a few queries per batch): their open deals
+    are active again (last activity moves to the e-mail's date, so they are not stalled), and a
+    lead who answers an e-mail of ours is marked answered on its timeline, once. Our own e-mails
+    need nothing here: speed-to-lead reads their ``email_out`` timeline entries."""
+    now = timezone.now()
+    latest: dict[int, datetime] = {}
+    for message in messages:
+        if message.direction == Direction.IN and message.contact_id:
+            when = min(message.date, now)  # a Date header in the future must not park a deal
+            latest[message.contact_id] = max(latest.get(message.contact_id, when), when)
+    if not latest:
+        return
+    for deal in Deal.objects.open().filter(contact_id__in=latest, last_activity_at__lt=max(latest.values())):
+        deal_services.touch_deal(deal, latest[deal.contact_id])
+    _mark_leads_answered(messages, latest)
+
+
+def _mark_leads_answered(messages: list[MailMessage], latest: dict[int, datetime]) -> None:
+    leads = dict(
+        Contact.objects.filter(pk__in=latest, lifecycle_stage=LifecycleStage.LEAD).values_list(
+            "pk", "company_id"
+        )
+    )
+    if not leads:
+        return
+    marked = set(
+        Interaction.objects.filter(
+            contact_id__in=leads, kind=InteractionKind.SYSTEM, data__event=LEAD_ANSWERED
+        ).values_list("contact_id", flat=True)
+    )
+    first_out: dict[int, datetime] = {}
+    for contact_id, when in Interaction.objects.filter(
+        contact_id__in=set(leads) - marked, kind__in=OUTBOUND_KINDS
+    ).values_list("contact_id", "occurred_at"):
+        first_out[contact_id] = min(first_out.get(contact_id, when), when)
+    entries: dict[int, Interaction] = {}
+    for message in sorted(messages, key=lambda m: m.date):
+        contact_id = message.contact_id
+        if message.direction != Direction.IN or contact_id in marked or contact_id in entries:
+            continue
+        if contact_id not in first_out or first_out[contact_id] > message.date:
+            continue  # not an answer: we had not written to them yet (they still wait for us)
+        entries[contact_id] = Interaction(
+            kind=InteractionKind.SYSTEM,
+            occurred_at=message.date,
+            subject=_("The lead answered by e-mail"),
+            contact_id=contact_id,
+            company_id=leads[contact_id],
+            external_id=f"mail:answered:{message.uuid}",
+            data={"event": LEAD_ANSWERED, "mail_message": str(message.uuid)},
+        )
+    Interaction.objects.bulk_create(entries.values())
 
 
 def attachment_folder() -> Path:
@@ -570,11 +632,17 @@ def _attachments(
 # --- the accounts ------------------------------------------------------------------------------
 
 
+# The clock ticks once a minute and a sync ends a few seconds after its tick: without this
+# slack a one-minute interval would be due only every other tick (two minutes).
+DUE_SLACK = timedelta(seconds=20)
+
+
 def due_accounts(now: datetime | None = None) -> list[MailAccount]:
-    """Active accounts not synced for their polling interval."""
+    """Active accounts not synced for their polling interval (less the clock's slack)."""
     now = now or timezone.now()
     return [
         a
         for a in MailAccount.objects.filter(active=True)
-        if a.last_sync_at is None or a.last_sync_at <= now - timedelta(minutes=max(a.poll_minutes, 1))
+        if a.last_sync_at is None
+        or a.last_sync_at <= now - timedelta(minutes=max(a.poll_minutes, 1)) + DUE_SLACK
     ]

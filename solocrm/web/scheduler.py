@@ -4,7 +4,11 @@ the periodic jobs that are due. Adding a periodic job means adding one call here
 - the daily digest of every user whose hour has come (claimed per user and day with a
   conditional UPDATE, so two workers or a restart never send one twice);
 - the daily analytics refresh (solocrm.analytics.tasks.run_if_due: the refresh job is exclusive
-  and its "is it due" check keeps two workers from refreshing twice).
+  and its "is it due" check keeps two workers from refreshing twice);
+- the mailbox syncs whose polling interval (one minute by default) has passed.
+
+A long-running worker also keeps the IMAP IDLE watchers (``start_watchers``): they queue a
+mailbox sync within seconds of new mail where the server supports IDLE (solocrm/mail/idle.py).
 
 The tick also leaves a heartbeat in the data directory, so the preferences page can warn when
 no worker is running (and therefore no digest is sent).
@@ -29,6 +33,14 @@ class TickReport:
     digests: int = 0
     analytics_started: bool = False
     mail_syncs: int = 0
+
+
+def start_watchers():
+    """Start the IMAP IDLE watchers (a thread per active mail account); ``.stop()`` ends them.
+    Only for a long-running worker: `--once` and the tests tick without them."""
+    from solocrm.mail import idle
+
+    return idle.start()
 
 
 def tick(now: datetime | None = None) -> TickReport:
