@@ -538,48 +538,51 @@ def reply_effects(messages: list[MailMessage]) -> None:
         if message.direction == Direction.IN and message.contact_id:
             when = min(message.date, now)  # a Date header in the future must not park a deal
             latest[message.contact_id] = max(latest.get(message.contact_id, when), when)
-    if not latest:
-        return
-    for deal in Deal.objects.open().filter(contact_id__in=latest, last_activity_at__lt=max(latest.values())):
-        deal_services.touch_deal(deal, latest[deal.contact_id])
-    _mark_leads_answered(messages, latest)
+    if latest:
+        for deal in Deal.objects.open().filter(
+            contact_id__in=latest, last_activity_at__lt=max(latest.values())
+        ):
+            deal_services.touch_deal(deal, latest[deal.contact_id])
+    _mark_leads_answered({m.contact_id for m in messages if m.contact_id})
 
 
-def _mark_leads_answered(messages: list[MailMessage], latest: dict[int, datetime]) -> None:
+def _mark_leads_answered(contact_ids: set[int]) -> None:
+    """A lead with an e-mail of theirs after one of ours (in any order of arrival: the inbox is
+    often read before the Sent folder) gets one "answered" timeline entry."""
     leads = dict(
-        Contact.objects.filter(pk__in=latest, lifecycle_stage=LifecycleStage.LEAD).values_list(
+        Contact.objects.filter(pk__in=contact_ids, lifecycle_stage=LifecycleStage.LEAD).values_list(
             "pk", "company_id"
         )
     )
-    if not leads:
-        return
     marked = set(
         Interaction.objects.filter(
             contact_id__in=leads, kind=InteractionKind.SYSTEM, data__event=LEAD_ANSWERED
         ).values_list("contact_id", flat=True)
     )
+    if not set(leads) - marked:
+        return
+    history = Interaction.objects.filter(
+        contact_id__in=set(leads) - marked, kind__in=[*OUTBOUND_KINDS, InteractionKind.EMAIL_IN]
+    ).order_by("occurred_at", "id")
     first_out: dict[int, datetime] = {}
-    for contact_id, when in Interaction.objects.filter(
-        contact_id__in=set(leads) - marked, kind__in=OUTBOUND_KINDS
-    ).values_list("contact_id", "occurred_at"):
-        first_out[contact_id] = min(first_out.get(contact_id, when), when)
-    entries: dict[int, Interaction] = {}
-    for message in sorted(messages, key=lambda m: m.date):
-        contact_id = message.contact_id
-        if message.direction != Direction.IN or contact_id in marked or contact_id in entries:
-            continue
-        if contact_id not in first_out or first_out[contact_id] > message.date:
-            continue  # not an answer: we had not written to them yet (they still wait for us)
-        entries[contact_id] = Interaction(
+    answers: dict[int, Interaction] = {}
+    for entry in history.only("contact_id", "kind", "occurred_at", "data"):
+        if entry.kind != InteractionKind.EMAIL_IN:
+            first_out.setdefault(entry.contact_id, entry.occurred_at)
+        elif entry.contact_id in first_out and entry.contact_id not in answers:
+            answers[entry.contact_id] = entry
+    Interaction.objects.bulk_create(
+        Interaction(
             kind=InteractionKind.SYSTEM,
-            occurred_at=message.date,
+            occurred_at=answer.occurred_at,
             subject=_("The lead answered by e-mail"),
             contact_id=contact_id,
             company_id=leads[contact_id],
-            external_id=f"mail:answered:{message.uuid}",
-            data={"event": LEAD_ANSWERED, "mail_message": str(message.uuid)},
+            external_id=f"mail:answered:{contact_id}",
+            data={"event": LEAD_ANSWERED, "mail_message": (answer.data or {}).get("mail_message", "")},
         )
-    Interaction.objects.bulk_create(entries.values())
+        for contact_id, answer in answers.items()
+    )
 
 
 def attachment_folder() -> Path:

@@ -113,7 +113,9 @@ def test_testing_imap_lists_the_folders_with_inbox_and_sent_ticked(owner_client,
     page = owner_client.post(_edit(account), _form(account, action="test_imap")).content.decode()
     assert "it works." in page and "Connected; folders read: INBOX, Sent" in page
     assert 'value="Archive"' in page
-    assert 'value="INBOX" id="id_folders_0" checked' in page or ('value="INBOX"' in page and "checked" in page)
+    assert 'value="INBOX" id="id_folders_0" checked' in page or (
+        'value="INBOX"' in page and "checked" in page
+    )
     account.refresh_from_db()
     assert account.folders == []  # a test saves nothing
     owner_client.post(_edit(account), _form(account, folders=["INBOX", "Archive"]))
@@ -130,7 +132,9 @@ def test_imap_errors_are_plain_sentences(owner_client, account):
     page = owner_client.post(_edit(account), _form(account, action="test_imap", imap_security="ssl"))
     text = page.content.decode()
     assert "secure connection failed" in text or "closed the connection" in text
-    unknown = owner_client.post(_edit(account), _form(account, action="test_imap", imap_host="no-such-host.invalid"))
+    unknown = owner_client.post(
+        _edit(account), _form(account, action="test_imap", imap_host="no-such-host.invalid")
+    )
     assert "is unknown" in unknown.content.decode()
 
 
