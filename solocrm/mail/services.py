@@ -131,7 +131,7 @@ def test_imap(account: MailAccount, *, timeout: float = TEST_TIMEOUT) -> Connect
     except imap.MailError as error:
         return ConnectionTest(
             False,
-            str(WRONG_LOGIN) % {"error": str(error.__cause__ or error)},
+            str(WRONG_LOGIN) % {"error": str(error)},
         )
     except (*imap.TRANSIENT, ssl.SSLError, imaplib.IMAP4.error) as error:
         return ConnectionTest(False, _network_error(error, account.imap_host, account.imap_port))

@@ -51,3 +51,14 @@ def test_the_owner_creates_reads_changes_and_deletes_without_seeing_passwords(ow
     assert owner_client.delete(one).status_code == 204
     assert not MailAccount.objects.exists()
     assert owner_client.get(one).status_code == 404
+
+
+def test_the_command_deletes_an_account_and_says_the_mail_stays(db):
+    import io
+
+    from django.core.management import call_command
+
+    MailAccount.objects.create(name="Old", email="old@example.com", imap_host="h", imap_user="u")
+    out = io.StringIO()
+    call_command("mail", "accounts", "delete", "Old", stdout=out)
+    assert "stay" in out.getvalue() and not MailAccount.objects.exists()
