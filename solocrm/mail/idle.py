@@ -189,8 +189,11 @@ class Supervisor(threading.Thread):
                 self.watchers[pk] = Watcher(account, self.on_new)
                 self.watchers[pk].start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the watchers and this thread (waiting a little for them to log out)."""
         self.stopping.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(timeout)
 
     def stop_watchers(self) -> None:
         for watcher in self.watchers.values():

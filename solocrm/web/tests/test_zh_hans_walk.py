@@ -334,15 +334,16 @@ def _mail_world() -> dict:
     from solocrm.mail.models import Direction, MailAccount, MailMessage, MailThread
 
     account, _new = MailAccount.objects.get_or_create(
-        name="Work", defaults={"email": "me@example.com", "imap_host": "imap.example.com", "imap_user": "me"}
+        name="工作邮箱",
+        defaults={"email": "me@example.com", "imap_host": "imap.example.com", "imap_user": "me"},
     )
     thread = MailThread.objects.first() or MailThread.objects.create(
-        subject="Hello", last_message_at=timezone.now()
+        subject="报价单", last_message_at=timezone.now()
     )
     if not thread.messages.exists():
         MailMessage.objects.create(
             message_key="m:walk@example.com", thread=thread, account=account, direction=Direction.IN,
-            from_address="ada@example.com", subject="Hello", date=timezone.now(), text="Hi",
+            from_address="ada@example.com", subject="报价单", date=timezone.now(), text="您好",
         )  # fmt: skip
     return {"account": account, "thread": thread}
 
