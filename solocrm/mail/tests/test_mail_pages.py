@@ -52,13 +52,16 @@ def test_strangers_get_nothing_and_viewers_read(client, viewer, synced):
         assert client.get(url).status_code == 200
 
 
-def test_the_list_shows_conversations_with_their_latest_message_in_few_queries(viewer_client, synced):
+def test_the_list_shows_conversations_with_their_latest_message_in_few_queries(viewer_client, synced, ada):
+    viewer_client.get(INBOX)  # the session and the user are read once per request; warm caches
+    with CaptureQueriesContext(connection) as one:
+        viewer_client.get(INBOX, {"contact": str(ada.uuid)})
     with CaptureQueriesContext(connection) as queries:
         page = viewer_client.get(INBOX)
     text = page.content.decode()
     assert page.status_code == 200 and "6 conversations" in text
     assert "You:" in text  # the Quote thread's latest is ours
-    assert len(queries) <= 9, [q["sql"] for q in queries]
+    assert len(queries) == len(one) <= 9, [q["sql"] for q in queries]
 
 
 def test_filters_by_account_direction_contact_and_words(viewer_client, synced, account, ada):
@@ -77,13 +80,13 @@ def test_a_conversation_is_shown_in_a_sandbox_with_remote_images_blocked(viewer_
     assert "<script" not in page.split("<iframe", 1)[1].split("</iframe>", 1)[0]
     assert "alert(1)" not in page
     assert "data-remote-src=&quot;https://tracker.test/p.gif&quot;" in page
-    assert "img-src data: cid:&quot;" in page or "img-src data: cid:;" not in page
+    assert "img-src data: cid:&quot;" in page  # the frame's own policy: no remote image
     assert "Show remote images" in page
     first = MailMessage.objects.get(message_id="q@customer.test")
     shown = viewer_client.get(url, {"images": str(first.uuid)}).content.decode()
     assert "src=&quot;https://tracker.test/p.gif&quot;" in shown and "https: http:" in shown
     assert "Block remote images" in shown
-    assert "Reply" not in page or reverse("mail:inbox") in page  # no compose page yet: no links
+    assert "/compose/" not in page  # no compose page yet: no Reply / Forward links
 
 
 def test_attachments_download_and_are_never_sniffed(viewer_client, synced):
@@ -116,3 +119,14 @@ def test_the_timeline_links_to_the_conversation(viewer_client, synced, ada):
 def test_an_empty_mailbox_invites_the_owner_to_add_an_account(owner_client):
     page = owner_client.get(INBOX).content.decode()
     assert "No e-mail yet." in page and reverse("mail:account_add") in page
+
+
+def test_reply_and_forward_link_to_the_compose_page_for_editors_only(client, owner, viewer, synced, settings):
+    settings.ROOT_URLCONF = "solocrm.mail.tests.urls_with_compose"
+    first = MailMessage.objects.get(message_id="q@customer.test")
+    url = reverse("mail:thread", args=[synced.uuid])
+    client.force_login(owner)
+    page = client.get(url).content.decode()
+    assert f"/mail/compose/?reply_to={first.uuid}" in page and f"/mail/compose/?forward={first.uuid}" in page
+    client.force_login(viewer)
+    assert "/mail/compose/" not in client.get(url).content.decode()
