@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
+from solocrm.contacts.models import Contact
 from solocrm.lib.access import get_for, role_required
 from solocrm.lib.roles import Action
 
@@ -55,9 +56,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     services.with_latest(page.object_list)
     accounts = list(services.accounts())
-    contact = None
-    if thread_filter.contact:
-        contact = page.object_list[0].contact if page.object_list else None
+    contact = Contact.objects.filter(uuid=thread_filter.contact).first() if thread_filter.contact else None
     context = {
         "page": page,
         "filter_form": ThreadFilterForm(initial=request.GET.dict(), accounts=accounts),
