@@ -92,3 +92,11 @@ def latest_sync(account: MailAccount) -> Job | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def active_syncs() -> dict[str, Job]:
+    """The queued or running sync of each account ({account uuid: job}), in one query."""
+    return {
+        str((job.params or {}).get("account")): job
+        for job in Job.objects.filter(kind=KIND, status__in=ACTIVE).order_by("created_at", "id")
+    }

@@ -24,8 +24,9 @@ from .models import MailAccount
 @role_required(Action.ADMIN)
 def account_list(request: HttpRequest) -> HttpResponse:
     accounts = list(services.accounts())
+    active = jobs.active_syncs()
     for account in accounts:
-        account.latest_job = jobs.latest_sync(account)
+        account.active_job = active.get(str(account.uuid))
     return render(request, "mail/account_list.html", {"accounts": accounts})
 
 

@@ -199,9 +199,27 @@ def test_sync_now_queues_the_job_and_the_page_shows_the_result(owner_client, acc
     assert owner_client.get(reverse("mail:account_sync", args=[account.uuid])).status_code == 405
 
 
-def test_the_last_error_shows(owner_client, account):
+def test_the_list_shows_the_last_error_and_a_waiting_sync_in_few_queries(owner_client, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from solocrm.jobs.choices import JobStatus
+
     MailAccount.objects.filter(pk=account.pk).update(last_error="login failed: bad password")
     assert "login failed: bad password" in owner_client.get(LIST).content.decode()
+    MailAccount.objects.filter(pk=account.pk).update(last_error="")
+    for n in range(3):
+        MailAccount.objects.create(name=f"Other {n}", email=f"o{n}@example.com", imap_host="h", imap_user="u")
+    Job.objects.create(
+        kind=jobs.KIND,
+        handler="x",
+        params={"account": str(account.uuid)},
+        status=JobStatus.QUEUED,
+        time_limit=60,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = owner_client.get(LIST).content.decode()
+    assert "Queued" in page and len(queries) <= 6, [q["sql"] for q in queries]
 
 
 def test_security_choices_are_offered(owner_client, account):
