@@ -18,6 +18,7 @@ urlpatterns = [
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
     path("mail/compose/", include("solocrm.mail.urls_compose")),  # writing e-mail
+    path("mail/", include("solocrm.mail.urls")),
     path("analytics/", include("solocrm.analytics.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in

@@ -253,3 +253,128 @@ class MailTemplateOut(Schema):
 def list_templates(request: HttpRequest):
     """The e-mail templates, by name."""
     return templating.templates()
+
+# === Mail accounts: /mail-accounts (owner only; passwords write-only) ===========================
+# (kept in one block: the sending feature adds its own endpoints above)
+
+
+from solocrm.lib.api import RequiredText, WriteSchema  # noqa: E402
+from solocrm.lib.roles import Action  # noqa: E402
+
+from .models import Security  # noqa: E402
+
+
+class MailAccountOut(Schema):
+    uuid: uuid.UUID
+    name: str
+    email: str
+    imap_host: str
+    imap_port: int
+    imap_security: str
+    imap_user: str
+    imap_password_stored: bool = Field(description="An IMAP password is stored (it is never returned)")
+    folders: list[str] = Field(description="Empty: the inbox and the server's Sent folder")
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_user: str
+    smtp_password_stored: bool = Field(description="An SMTP password is stored (it is never returned)")
+    is_support: bool
+    create_contacts_from_new_senders: bool
+    active: bool
+    poll_minutes: int
+    last_sync_at: datetime | None
+    last_error: str
+
+    @staticmethod
+    def resolve_imap_password_stored(obj: MailAccount) -> bool:
+        return bool(obj.imap_password_encrypted)
+
+    @staticmethod
+    def resolve_smtp_password_stored(obj: MailAccount) -> bool:
+        return bool(obj.smtp_password_encrypted)
+
+
+Port = Field(None, ge=1, le=65535)
+
+
+class MailAccountPatch(WriteSchema):
+    name: RequiredText(100) | None = None
+    email: str | None = Field(None, max_length=254)
+    imap_host: str | None = Field(None, max_length=255)
+    imap_port: int | None = Port
+    imap_security: Security | None = None
+    imap_user: str | None = Field(None, max_length=255)
+    imap_password: str | None = Field(
+        None, max_length=500, description="Write-only; blank: keep the stored one"
+    )
+    folders: list[str] | None = Field(None, max_length=50)
+    smtp_host: str | None = Field(None, max_length=255)
+    smtp_port: int | None = Port
+    smtp_security: Security | None = None
+    smtp_user: str | None = Field(None, max_length=255)
+    smtp_password: str | None = Field(
+        None, max_length=500, description="Write-only; blank: keep the stored one"
+    )
+    is_support: bool | None = None
+    create_contacts_from_new_senders: bool | None = None
+    active: bool | None = None
+    poll_minutes: int | None = Field(None, ge=1, le=60)
+
+
+class MailAccountIn(MailAccountPatch):
+    name: RequiredText(100)
+    email: RequiredText(254)
+    imap_host: RequiredText(255)
+    imap_user: RequiredText(255)
+    imap_password: RequiredText(500) = Field(description="Write-only")
+
+
+def _account_data(payload: MailAccountPatch) -> dict:
+    data = payload.model_dump(exclude_unset=True)
+    return {k: (v.value if isinstance(v, Security) else v) for k, v in data.items() if v is not None}
+
+
+def _owner(request: HttpRequest) -> None:
+    access.require(request.user, Action.ADMIN)
+
+
+@router.get("/mail-accounts", response=responses({200: list[MailAccountOut]}), tags=["mail accounts"])
+@paginate(Pagination)
+def list_mail_accounts(request: HttpRequest):
+    """The mail accounts (owner only). Passwords are never returned."""
+    _owner(request)
+    return services.accounts()
+
+
+@router.get("/mail-accounts/{uuid}", response=responses({200: MailAccountOut}), tags=["mail accounts"])
+def get_mail_account(request: HttpRequest, uuid: str):
+    return access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
+
+
+@router.post("/mail-accounts", response=responses({201: MailAccountOut}), tags=["mail accounts"])
+def create_mail_account(request: HttpRequest, payload: MailAccountIn):
+    """Add a mail account (owner only); poll every minute unless told otherwise."""
+    _owner(request)
+    data = {"poll_minutes": 1, **_account_data(payload)}
+    if MailAccount.objects.filter(name=data["name"]).exists():
+        raise HttpError(409, _("Another mail account has this name."))
+    return Status(201, services.create_account(data, actor=request.user))
+
+
+@router.patch("/mail-accounts/{uuid}", response=responses({200: MailAccountOut}), tags=["mail accounts"])
+def patch_mail_account(request: HttpRequest, uuid: str, payload: MailAccountPatch):
+    """Change some fields; a blank or missing password keeps the stored one."""
+    account = access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
+    data = _account_data(payload)
+    if "name" in data and MailAccount.objects.filter(name=data["name"]).exclude(pk=account.pk).exists():
+        raise HttpError(409, _("Another mail account has this name."))
+    return services.update_account(account, data, actor=request.user)
+
+
+@router.delete("/mail-accounts/{uuid}", response=responses({204: None}), tags=["mail accounts"])
+def delete_mail_account(request: HttpRequest, uuid: str):
+    """Delete the account; the e-mails already stored stay (timelines, conversations)."""
+    account = access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
+    services.delete_account(account, actor=request.user)
+    return Status(204, None)

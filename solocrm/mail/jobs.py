@@ -72,3 +72,31 @@ def run_here(account: MailAccount, progress=None) -> Job:
     if job.status != JobStatus.DONE:
         raise sync.SyncError(job.message or job.status)
     return job
+
+
+def queue_sync(account: MailAccount, *, user=None) -> Job | None:
+    """Queue a sync of ``account`` now (the "Sync now" button, IMAP IDLE's wake-up) unless one
+    is already waiting to start; a running one may have passed the new mail already, so it does
+    not count. Returns the job, or None when one was already queued."""
+    waiting = Job.objects.filter(kind=KIND, status=JobStatus.QUEUED, params__account=str(account.uuid))
+    if waiting.exists():
+        return None
+    return job_services.enqueue(
+        sync_job, params={"account": str(account.uuid)}, title=_title(account), user=user
+    )
+
+
+def latest_sync(account: MailAccount) -> Job | None:
+    return (
+        Job.objects.filter(kind=KIND, params__account=str(account.uuid))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def active_syncs() -> dict[str, Job]:
+    """The queued or running sync of each account ({account uuid: job}), in one query."""
+    return {
+        str((job.params or {}).get("account")): job
+        for job in Job.objects.filter(kind=KIND, status__in=ACTIVE).order_by("created_at", "id")
+    }

@@ -81,7 +81,7 @@ class MailAccount(PublicModel):
         help_text=_("Off: mail from people who are not contacts is never stored."),
     )
     active = models.BooleanField(_("sync"), default=True)
-    poll_minutes = models.PositiveSmallIntegerField(_("check every (minutes)"), default=2)
+    poll_minutes = models.PositiveSmallIntegerField(_("check every (minutes)"), default=1)
     last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
 

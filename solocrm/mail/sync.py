@@ -30,9 +30,12 @@ from django.utils.translation import gettext as _
 
 from solocrm.contacts import identity
 from solocrm.contacts import services as contact_services
-from solocrm.contacts.choices import InteractionKind
+from solocrm.contacts.choices import InteractionKind, LifecycleStage
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.lib.normalize import split_full_name
+from solocrm.sales.deals import services as deal_services
+from solocrm.sales.deals.models import Deal
+from solocrm.sales.leadforms.services import OUTBOUND_KINDS
 from solocrm.sales.quotes.attachments import safe_name
 
 from . import hooks, imap, parsing
@@ -472,6 +475,7 @@ def _store_batch(
     _timeline(messages, contacts_of)  # before the messages: they point to their entry
     MailMessage.objects.bulk_create(messages)
     threads.touch()
+    reply_effects(messages)
     report.stored += len(messages)
     attachments: list[MailAttachment] = []
     for plan, message in zip(plans, messages, strict=True):
@@ -518,6 +522,67 @@ def _timeline(messages: list[MailMessage], contacts_of: list[list[int]]) -> None
     Interaction.objects.bulk_create(entries)
     for message, entry in first_of:
         message.interaction = entry
+
+
+LEAD_ANSWERED = "lead_answered"  # data["event"] of the timeline entry that marks it
+
+
+def reply_effects(messages: list[MailMessage]) -> None:
+    """What a customer's e-mail changes in sales (a few queries per batch): their open deals
+    are active again (last activity moves to the e-mail's date, so they are not stalled), and a
+    lead who answers an e-mail of ours is marked answered on its timeline, once. Our own e-mails
+    need nothing here: speed-to-lead reads their ``email_out`` timeline entries."""
+    now = timezone.now()
+    latest: dict[int, datetime] = {}
+    for message in messages:
+        if message.direction == Direction.IN and message.contact_id:
+            when = min(message.date, now)  # a Date header in the future must not park a deal
+            latest[message.contact_id] = max(latest.get(message.contact_id, when), when)
+    if latest:
+        for deal in Deal.objects.open().filter(
+            contact_id__in=latest, last_activity_at__lt=max(latest.values())
+        ):
+            deal_services.touch_deal(deal, latest[deal.contact_id])
+    _mark_leads_answered({m.contact_id for m in messages if m.contact_id})
+
+
+def _mark_leads_answered(contact_ids: set[int]) -> None:
+    """A lead with an e-mail of theirs after one of ours (in any order of arrival: the inbox is
+    often read before the Sent folder) gets one "answered" timeline entry."""
+    leads = dict(
+        Contact.objects.filter(pk__in=contact_ids, lifecycle_stage=LifecycleStage.LEAD).values_list(
+            "pk", "company_id"
+        )
+    )
+    marked = set(
+        Interaction.objects.filter(
+            contact_id__in=leads, kind=InteractionKind.SYSTEM, data__event=LEAD_ANSWERED
+        ).values_list("contact_id", flat=True)
+    )
+    if not set(leads) - marked:
+        return
+    history = Interaction.objects.filter(
+        contact_id__in=set(leads) - marked, kind__in=[*OUTBOUND_KINDS, InteractionKind.EMAIL_IN]
+    ).order_by("occurred_at", "id")
+    first_out: dict[int, datetime] = {}
+    answers: dict[int, Interaction] = {}
+    for entry in history.only("contact_id", "kind", "occurred_at", "data"):
+        if entry.kind != InteractionKind.EMAIL_IN:
+            first_out.setdefault(entry.contact_id, entry.occurred_at)
+        elif entry.contact_id in first_out and entry.contact_id not in answers:
+            answers[entry.contact_id] = entry
+    Interaction.objects.bulk_create(
+        Interaction(
+            kind=InteractionKind.SYSTEM,
+            occurred_at=answer.occurred_at,
+            subject=_("The lead answered by e-mail"),
+            contact_id=contact_id,
+            company_id=leads[contact_id],
+            external_id=f"mail:answered:{contact_id}",
+            data={"event": LEAD_ANSWERED, "mail_message": (answer.data or {}).get("mail_message", "")},
+        )
+        for contact_id, answer in answers.items()
+    )
 
 
 def attachment_folder() -> Path:
@@ -570,11 +635,17 @@ def _attachments(
 # --- the accounts ------------------------------------------------------------------------------
 
 
+# The clock ticks once a minute and a sync ends a few seconds after its tick: without this
+# slack a one-minute interval would be due only every other tick (two minutes).
+DUE_SLACK = timedelta(seconds=20)
+
+
 def due_accounts(now: datetime | None = None) -> list[MailAccount]:
-    """Active accounts not synced for their polling interval."""
+    """Active accounts not synced for their polling interval (less the clock's slack)."""
     now = now or timezone.now()
     return [
         a
         for a in MailAccount.objects.filter(active=True)
-        if a.last_sync_at is None or a.last_sync_at <= now - timedelta(minutes=max(a.poll_minutes, 1))
+        if a.last_sync_at is None
+        or a.last_sync_at <= now - timedelta(minutes=max(a.poll_minutes, 1)) + DUE_SLACK
     ]

@@ -6,7 +6,12 @@ the periodic jobs that are due. Adding a periodic job means adding one call here
 - the daily analytics refresh (solocrm.analytics.tasks.run_if_due: the refresh job is exclusive
   and its "is it due" check keeps two workers from refreshing twice);
 - the daily backup (solocrm.ops.jobs.backup_if_due: exclusive, and due only while the backup
-  folder holds no archive from today).
+  folder holds no archive from today);
+- the mailbox syncs whose polling interval (one minute by default) has passed;
+- e-mail scheduled for later whose send job went missing (solocrm.mail.outgoing.due_unqueued).
+
+A long-running worker also keeps the IMAP IDLE watchers (``start_watchers``): they queue a
+mailbox sync within seconds of new mail where the server supports IDLE (solocrm/mail/idle.py).
 
 The tick also leaves a heartbeat in the data directory, so the preferences page can warn when
 no worker is running (and therefore no digest is sent).
@@ -34,10 +39,19 @@ class TickReport:
     backup_started: bool = False
 
 
+def start_watchers():
+    """Start the IMAP IDLE watchers (a thread per active mail account); ``.stop()`` ends them.
+    Only for a long-running worker: `--once` and the tests tick without them."""
+    from solocrm.mail import idle
+
+    return idle.start()
+
+
 def tick(now: datetime | None = None) -> TickReport:
     """Queue every periodic job due at ``now``; each job's failure is logged, never raised."""
     from solocrm.analytics import tasks as analytics_tasks
     from solocrm.mail import jobs as mail_jobs
+    from solocrm.mail import outgoing as mail_outgoing
     from solocrm.ops import jobs as ops_jobs
     from solocrm.sales.tasks import reminders
     from solocrm.sales.tasks.tasks import queue_digest
@@ -63,6 +77,10 @@ def tick(now: datetime | None = None) -> TickReport:
         report.mail_syncs = mail_jobs.queue_due_syncs(now)
     except Exception:
         log.exception("queueing the mailbox syncs failed")
+    try:
+        mail_outgoing.due_unqueued(now)
+    except Exception:
+        log.exception("queueing the scheduled e-mail failed")
     try:
         report.backup_started = ops_jobs.backup_if_due(now)
     except Exception:

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from solocrm.contacts.models import Company, Contact, ImportJob, Interaction
 from solocrm.jobs.models import Job
-from solocrm.mail.models import MailMessage, MailThread
+from solocrm.mail.models import MailAccount, MailMessage, MailThread
 from solocrm.sales.deals.services import create_deal, default_pipeline
 from solocrm.sales.leadforms import services as leadforms
 from solocrm.sales.models import Order, OrderLine, Product, Task
@@ -83,6 +83,9 @@ def existing(owner) -> dict[str, str]:
             subject="Hello",
             date=timezone.now(),
             contact=contact,
+        ),
+        "mail-accounts": MailAccount.objects.create(
+            name="Work", email="me@example.com", imap_host="imap.example.com", imap_user="me"
         ),
     }
     return {name: str(obj.uuid) for name, obj in objects.items()}

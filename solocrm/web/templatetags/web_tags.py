@@ -69,6 +69,7 @@ NAV_SECTIONS = {
         ("quote", "quotes"), ("forecast", "deals"),
     ],
     "analytics": [("", "analytics")],
+    "mail": [("account", "settings"), ("", "mail")],
 }  # fmt: skip
 
 

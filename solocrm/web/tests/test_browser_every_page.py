@@ -98,6 +98,7 @@ def _pages() -> dict[str, str]:
     mail_template, _new = MailTemplate.objects.get_or_create(
         name="Follow-up", defaults={"subject": "About {{ company }}", "body": "Hello {{ first_name }}"}
     )
+    account, thread = _mail(contact)
     pages = {
         "today": reverse("web:home"),
         "contacts": reverse("contacts:list"),
@@ -168,8 +169,33 @@ def _pages() -> dict[str, str]:
         "lead-form": reverse("public_forms:form", args=[form.uuid]),
         "lead-form-embed": reverse("public_forms:embed", args=[form.uuid]),
         "public-quote": accept_path(quote),
+        "mail": reverse("mail:inbox"),
+        "mail-thread": reverse("mail:thread", args=[thread.uuid]),
+        "mail-accounts": reverse("mail:account_list"),
+        "mail-account": reverse("mail:account_edit", args=[account.uuid]),
+        "mail-account-new": reverse("mail:account_add"),
+        "mail-account-delete": reverse("mail:account_delete", args=[account.uuid]),
     }
     return pages
+
+
+def _mail(contact):
+    """A mail account and a conversation with an HTML message (remote image blocked)."""
+    from solocrm.mail.models import Direction, MailAccount, MailMessage, MailThread
+
+    account = MailAccount.objects.create(
+        name="Work", email="me@example.com", imap_host="imap.example.com", imap_user="me@example.com"
+    )
+    now = timezone.now()
+    thread = MailThread.objects.create(subject="Your quote", contact=contact, last_message_at=now)
+    MailMessage.objects.create(
+        message_key="m:every-page@example.com", thread=thread, account=account, direction=Direction.IN,
+        from_address=contact.email or "ada@example.com", from_name=str(contact),
+        to_addresses=["me@example.com"],
+        subject="Your quote", date=now, text="Thanks for the quote.", contact=contact, has_remote_images=True,
+        html='<p>Thanks for the <b>quote</b>.</p><img alt="logo" data-remote-src="https://example.com/x.png">',
+    )  # fmt: skip
+    return account, thread
 
 
 def _check(page, name: str, url: str, width: int, axe_source: str, only=None) -> list[tuple[str, str, str]]:

@@ -51,6 +51,8 @@ SKIPPED = {
     "sales:quote_pdf": "a PDF (its Chinese is checked by solocrm/sales/quotes/tests/test_quote_pdf.py)",
     "sales:attachment_download": "the uploaded file itself",
     "analytics:export": "a CSV file",
+    "mail:attachment": "the attached file itself",
+    "mail:message": "a redirect to its conversation",
 }
 # Prefixes of URLs outside the pages of the application.
 OUTSIDE = ("admin/", "api/")
@@ -325,6 +327,27 @@ def _import_job(client, world) -> str:
     return job.uuid
 
 
+def _mail_world() -> dict:
+    """A mail account and a conversation with one message (the mail pages' parameters)."""
+    from django.utils import timezone
+
+    from solocrm.mail.models import Direction, MailAccount, MailMessage, MailThread
+
+    account, _new = MailAccount.objects.get_or_create(
+        name="工作邮箱",
+        defaults={"email": "me@example.com", "imap_host": "imap.example.com", "imap_user": "me"},
+    )
+    thread = MailThread.objects.first() or MailThread.objects.create(
+        subject="报价单", last_message_at=timezone.now()
+    )
+    if not thread.messages.exists():
+        MailMessage.objects.create(
+            message_key="m:walk@example.com", thread=thread, account=account, direction=Direction.IN,
+            from_address="ada@example.com", subject="报价单", date=timezone.now(), text="您好",
+        )  # fmt: skip
+    return {"account": account, "thread": thread}
+
+
 KWARGS = {
     # URL name (or its prefix before the first "_" of the name) -> how to fill its parameters.
     "users:revoke_token": None,  # POST only
@@ -349,6 +372,9 @@ KWARGS = {
     "analytics:segment_detail": lambda w: {"code": "champions"},
     "analytics:persona_detail": lambda w: {"persona_id": 0},
     "jobs:cancel": None,  # POST only
+    "mail:account_sync": None,  # POST only
+    "mail:account_": lambda w: {"public_id": _mail_world()["account"].uuid},
+    "mail:thread": lambda w: {"public_id": _mail_world()["thread"].uuid},
     "public_forms:": lambda w: {"public_id": w["leadform"].uuid},
     "mail_compose:cancel": None,  # POST only
     "mail_compose:send_again": None,  # POST only

@@ -1,4 +1,4 @@
-"""solocrm mail sync [--account NAME] [--json] | solocrm mail accounts list|add|test
+"""solocrm mail sync [--account NAME] [--json] | solocrm mail accounts list|add|test|delete
 | solocrm mail send --to EMAIL|UUID --subject … --body-file F [--template NAME] [--at ISO]
 
 Sync mailboxes in the foreground (recorded as background jobs, so the job page shows them) and
@@ -48,8 +48,21 @@ class Command(BaseCommand):
         add.add_argument(
             "--create-contacts", action="store_true", help=_("Create contacts from new senders.")
         )
+        add.add_argument("--smtp-host", default="", help=_("For sending from this address."))
+        add.add_argument("--smtp-port", type=int, default=587)
+        add.add_argument("--smtp-security", choices=list(Security.values), default=Security.STARTTLS)
+        add.add_argument("--smtp-user", default="")
+        add.add_argument(
+            "--poll-minutes",
+            type=int,
+            default=1,
+            help=_("Check every N minutes without IMAP IDLE (default 1)."),
+        )
         test = what.add_parser("test", help=_("Log in and list the folders that would be read."))
         test.add_argument("name")
+        test.add_argument("--smtp", action="store_true", help=_("Test sending (SMTP) instead."))
+        delete = what.add_parser("delete", help=_("Delete a mail account (the stored e-mails stay)."))
+        delete.add_argument("name")
         cli_send.add_arguments(sub)
 
     def handle(self, *args, action: str, **options) -> None:
@@ -58,7 +71,8 @@ class Command(BaseCommand):
         elif action == "send":
             cli_send.run(options, self.stdout.write)
         else:
-            {"list": self.list, "add": self.add, "test": self.test}[options["accounts_action"]](options)
+            actions = {"list": self.list, "add": self.add, "test": self.test, "delete": self.delete}
+            actions[options["accounts_action"]](options)
 
     # -- sync ---------------------------------------------------------------------------------
 
@@ -131,9 +145,9 @@ class Command(BaseCommand):
                 line += "\t" + _("error: %(error)s") % {"error": account.last_error}
             self.stdout.write(line)
 
-    def _password(self) -> str:
+    def _password(self, prompt: str) -> str:
         if sys.stdin.isatty():
-            return getpass.getpass(_("IMAP password: "))
+            return getpass.getpass(prompt)
         return sys.stdin.readline().rstrip("\r\n")
 
     def add(self, options: dict[str, Any]) -> None:
@@ -145,22 +159,42 @@ class Command(BaseCommand):
             "imap_port": options["imap_port"],
             "imap_security": options["imap_security"],
             "imap_user": options["imap_user"] or options["email"],
-            "imap_password": self._password(),
+            "imap_password": self._password(_("IMAP password: ")),
             "folders": folders,
             "is_support": options["support"],
             "create_contacts_from_new_senders": options["create_contacts"],
+            "poll_minutes": options["poll_minutes"],
+            "smtp_host": options["smtp_host"],
+            "smtp_port": options["smtp_port"],
+            "smtp_security": options["smtp_security"],
+            "smtp_user": options["smtp_user"],
         }
+        if options["smtp_user"]:  # the second line of standard input, or asked for
+            data["smtp_password"] = self._password(_("SMTP password: "))
         try:
             account = services.create_account(data)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(_("Mail account “%(name)s” added.") % {"name": account.name})
 
-    def test(self, options: dict[str, Any]) -> None:
-        account = MailAccount.objects.filter(name=options["name"]).first()
+    def _account(self, name: str) -> MailAccount:
+        account = MailAccount.objects.filter(name=name).first()
         if account is None:
-            raise CommandError(_("There is no mail account “%(name)s”.") % {"name": options["name"]})
-        result = services.test_imap(account)
+            raise CommandError(_("There is no mail account “%(name)s”.") % {"name": name})
+        return account
+
+    def delete(self, options: dict[str, Any]) -> None:
+        account = self._account(options["name"])
+        stored = account.messages.count()
+        services.delete_account(account)
+        self.stdout.write(
+            _("Mail account “%(name)s” deleted; its %(n)d stored e-mail(s) stay.")
+            % {"name": account.name, "n": stored}
+        )
+
+    def test(self, options: dict[str, Any]) -> None:
+        account = self._account(options["name"])
+        result = services.test_smtp(account) if options["smtp"] else services.test_imap(account)
         if not result.ok:
             raise CommandError(result.message)
         self.stdout.write(result.message)

@@ -62,6 +62,7 @@ class Runner:
     def _loop(self) -> None:
         if self.backend is not None:
             self.pool = self._pool(batch=False).start()
+        watchers = scheduler.start_watchers()  # IMAP IDLE: new mail within seconds
         next_tick = 0.0
         try:
             while not self.stopping.is_set():
@@ -70,6 +71,7 @@ class Runner:
                     next_tick = time.monotonic() + TICK_SECONDS
                 self.stopping.wait(min(self.interval, TICK_SECONDS))
         finally:
+            watchers.stop()
             if self.pool is not None:
                 self.pool.stop()
                 self.pool.join()
