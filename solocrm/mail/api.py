@@ -20,7 +20,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from solocrm.lib import access
-from solocrm.lib.api import ErrorOut, Pagination, WriteSchema, ref, resolve, responses
+from solocrm.lib.api import ErrorOut, Pagination, WriteSchema, needs, ref, resolve, responses
 from solocrm.lib.filters import ListFilter, date_range, every_word
 from solocrm.sales.deals.models import Deal
 
@@ -340,6 +340,7 @@ def _owner(request: HttpRequest) -> None:
 
 
 @router.get("/mail-accounts", response=responses({200: list[MailAccountOut]}), tags=["mail accounts"])
+@needs(Action.ADMIN)
 @paginate(Pagination)
 def list_mail_accounts(request: HttpRequest):
     """The mail accounts (owner only). Passwords are never returned."""
@@ -348,11 +349,13 @@ def list_mail_accounts(request: HttpRequest):
 
 
 @router.get("/mail-accounts/{uuid}", response=responses({200: MailAccountOut}), tags=["mail accounts"])
+@needs(Action.ADMIN)
 def get_mail_account(request: HttpRequest, uuid: str):
     return access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
 
 
 @router.post("/mail-accounts", response=responses({201: MailAccountOut}), tags=["mail accounts"])
+@needs(Action.ADMIN)
 def create_mail_account(request: HttpRequest, payload: MailAccountIn):
     """Add a mail account (owner only); poll every minute unless told otherwise."""
     _owner(request)
@@ -363,6 +366,7 @@ def create_mail_account(request: HttpRequest, payload: MailAccountIn):
 
 
 @router.patch("/mail-accounts/{uuid}", response=responses({200: MailAccountOut}), tags=["mail accounts"])
+@needs(Action.ADMIN)
 def patch_mail_account(request: HttpRequest, uuid: str, payload: MailAccountPatch):
     """Change some fields; a blank or missing password keeps the stored one."""
     account = access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
@@ -373,6 +377,7 @@ def patch_mail_account(request: HttpRequest, uuid: str, payload: MailAccountPatc
 
 
 @router.delete("/mail-accounts/{uuid}", response=responses({204: None}), tags=["mail accounts"])
+@needs(Action.ADMIN)
 def delete_mail_account(request: HttpRequest, uuid: str):
     """Delete the account; the e-mails already stored stay (timelines, conversations)."""
     account = access.get_for(request.user, MailAccount, uuid, Action.ADMIN)
