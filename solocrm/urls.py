@@ -17,6 +17,7 @@ urlpatterns = [
     # The private calendar feed (a signed token, no log-in: calendar apps cannot log in).
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
+    path("support/kb/", include("solocrm.support.kb.urls")),  # the knowledge base (staff)
     path("analytics/", include("solocrm.analytics.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
