@@ -50,6 +50,8 @@ def test_the_category_page_shows_its_names_in_the_visitors_language(stranger):
     assert response.status_code == 200
     assert "账单" in text and "退款" in text and 'lang="zh-hans"' in text
     assert stranger.get("/help/categories/nope/").status_code == 404
+    assert stranger.get("/help/categories/%00x/").status_code == 404
+    assert stranger.post("/help/articles/%00x/helpful/", {"helpful": "yes"}).status_code == 404
 
 
 def test_a_draft_answers_exactly_like_an_unknown_address(stranger):
