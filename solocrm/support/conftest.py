@@ -4,7 +4,7 @@ account (solocrm/mail/tests/conftest.py) for tickets from mail."""
 import pytest
 
 from solocrm.contacts.models import Contact
-from solocrm.mail.tests.conftest import account, dovecot  # noqa: F401 - reused fixtures
+from solocrm.mail.tests.conftest import account, ada, dovecot  # noqa: F401 - reused fixtures
 
 
 @pytest.fixture
