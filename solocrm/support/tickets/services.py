@@ -16,7 +16,7 @@ the ticket becomes active again.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -114,6 +114,21 @@ def _set_next_due(ticket: Ticket) -> None:
         ticket.next_due = min(ticket.first_response_due, ticket.resolution_due)
     else:
         ticket.next_due = ticket.resolution_due
+
+
+# "Due soon": the next deadline falls within this much wall-clock time.
+DUE_SOON = timedelta(hours=2)
+
+
+def sla_state(ticket: Ticket, now: datetime | None = None) -> str:
+    """``breached``, ``due_soon``, ``on_track`` or ``paused`` (resting, or no policy): the
+    same definition as the queue's filter (filters.sla_condition)."""
+    now = now or timezone.now()
+    if ticket.next_due is None:
+        return "paused"
+    if ticket.next_due < now:
+        return "breached"
+    return "due_soon" if ticket.next_due < now + DUE_SOON else "on_track"
 
 
 def minutes_left(ticket: Ticket, now: datetime | None = None) -> float | None:
