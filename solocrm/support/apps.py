@@ -8,4 +8,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from solocrm.support.tickets import mail_hooks  # noqa: F401 - tickets from the support mailbox
+        # Each part registers itself with the registries below it (one line each).
+        import solocrm.support.tickets.contact_page  # the customer page's tickets
+        import solocrm.support.tickets.mail_hooks  # tickets from the support mailbox
+        import solocrm.support.tickets.today  # noqa: F401 - tickets near or past their SLA

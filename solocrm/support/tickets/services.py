@@ -140,6 +140,36 @@ def minutes_left(ticket: Ticket, now: datetime | None = None) -> float | None:
     return sla.business_minutes_left(now or timezone.now(), ticket.next_due, schedule)
 
 
+def _duration(minutes: float) -> str:
+    days, hours, mins = sla.describe_minutes(minutes)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": mins}
+    return _("%(minutes)s min") % {"minutes": mins}
+
+
+TONES = {"breached": "danger", "due_soon": "warning", "on_track": "success", "paused": "neutral"}
+
+
+def sla_summary(ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
+    """What the ticket's SLA badge says: its state, a tone, and the business time left
+    ("First response: 2 h 10 min left", "Resolution: late by 1 d 3 h", "Clock stopped")."""
+    now = now or timezone.now()
+    state = sla_state(ticket, now)
+    if state == "paused":
+        text = "" if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else _("Clock stopped")
+        return {"state": state, "tone": TONES[state], "text": text}
+    left = minutes_left(ticket, now) or 0.0
+    target = (
+        _("First response")
+        if ticket.first_responded_at is None and ticket.next_due == ticket.first_response_due
+        else _("Resolution")
+    )
+    when = (_("%(time)s left") if left >= 0 else _("late by %(time)s")) % {"time": _duration(left)}
+    return {"state": state, "tone": TONES[state], "text": f"{target}: {when}"}
+
+
 # --- numbering, events, the timeline ----------------------------------------------------------
 
 
