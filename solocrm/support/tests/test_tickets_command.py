@@ -11,7 +11,9 @@ from solocrm.support.tickets.choices import TicketSource, TicketStatus
 
 
 def test_the_export_has_the_filtered_tickets_with_formulas_defused(customer, tmp_path):
-    open_one = services.create_ticket(contact=customer, subject="=HYPERLINK(1)", body="", source=TicketSource.API)
+    open_one = services.create_ticket(
+        contact=customer, subject="=HYPERLINK(1)", body="", source=TicketSource.API
+    )
     done = services.create_ticket(contact=customer, subject="Done", body="", source=TicketSource.API)
     services.set_status(done, TicketStatus.SOLVED, user=None)
     out = io.StringIO()

@@ -213,7 +213,10 @@ class CannedReplyForm(forms.ModelForm):
         fields = ["title", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
         help_texts = {
-            "body": _("Fields filled in for each ticket: {first_name}, {name}, {number}, {subject}.")
+            "body": _(
+                "Fields filled in for each ticket: "
+                "{first_name}, {full_name}, {ticket_number}, {ticket_subject}."
+            )
         }
 
 
