@@ -193,6 +193,12 @@ def test_canned_replies_are_managed_and_inserted(owner_client, ticket, viewer):
         reverse("support:ticket", args=[ticket.uuid]), {"canned": canned.uuid}, headers={"HX-Request": "true"}
     )
     assert 'id="reply-box"' in fragment.content.decode() and "<html" not in fragment.content.decode()
+    typed = owner_client.get(
+        reverse("support:ticket", args=[ticket.uuid]),
+        {"canned": canned.uuid, "body": "Sorry for the wait."},
+        headers={"HX-Request": "true"},
+    )
+    assert "Sorry for the wait.\n\nHi Ada!" in typed.content.decode()  # typed text kept, canned after
     owner_client.post(
         reverse("support:canned_edit", args=[canned.uuid]), {"title": "Thank you", "body": "Hi"}
     )
