@@ -492,8 +492,11 @@ def add_note(ticket: Ticket, body: str, *, user, version: int | None = None) -> 
 
 
 def support_account() -> MailAccount | None:
-    """The mailbox replies go out from: the support mailbox, when there is one."""
-    return MailAccount.objects.filter(is_support=True, active=True).order_by("pk").first()
+    """The mailbox replies go out from: the support mailbox, when there is one (one with its
+    own SMTP server first, then one being synced); None lets mail pick its default."""
+    accounts = list(MailAccount.objects.filter(is_support=True).order_by("pk"))
+    accounts.sort(key=lambda account: (not account.smtp_host, not account.active))
+    return accounts[0] if accounts else None
 
 
 def _last_customer_message(ticket: Ticket) -> MailMessage | None:
