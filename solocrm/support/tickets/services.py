@@ -395,6 +395,7 @@ def update_ticket(
     if subject is not UNSET:
         new_subject = _clean_text(subject, MAX_SUBJECT, _("The subject"), required=True)
         if new_subject != ticket.subject:
+            _event(ticket, EventKind.SUBJECT, user, data={"from": ticket.subject, "to": new_subject})
             ticket.subject, changed = new_subject, True
     if priority is not UNSET and priority != ticket.priority:
         changed |= _change_priority(ticket, priority, user)
@@ -435,7 +436,7 @@ def _change_tags(ticket: Ticket, names: Iterable[str], user) -> bool:
     if before == after:
         return False
     ticket.tags.set(tags)
-    _event(ticket, EventKind.LINK, user, data={"tags": after, "before": before})
+    _event(ticket, EventKind.TAGS, user, data={"tags": after, "before": before})
     return True
 
 
