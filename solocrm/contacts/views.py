@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
 
-from solocrm.lib import contact_page
-from solocrm.lib.access import get_for, role_required
+from solocrm.lib import contact_page, email_links
+from solocrm.lib.access import can, get_for, role_required
 from solocrm.lib.http import vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
 
@@ -307,6 +307,7 @@ def contact_edit_field(request: HttpRequest, public_id, key: str) -> HttpRespons
             context = {"contact": saved, "group": _group_after_save(saved, group, form), "saved": True}
             context["add_again"] = group["key"] == NEW_CUSTOM
             context["figures"] = contact_page.figures_for(request, saved)
+            context["compose_href"] = email_links.href(saved)  # the header's "E-mail" button
             return render(request, "contacts/_detail_saved.html", context)
         if not wants_partial(request):
             return render(
@@ -314,7 +315,8 @@ def contact_edit_field(request: HttpRequest, public_id, key: str) -> HttpRespons
             )
         return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
     if request.GET.get("cancel"):
-        return render(request, "contacts/_detail_row.html", {"contact": contact, "group": group})
+        context = {"contact": contact, "group": group, "compose_href": email_links.href(contact)}
+        return render(request, "contacts/_detail_row.html", context)
     form = ContactForm(instance=contact)
     return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
 
@@ -387,6 +389,10 @@ def company_detail(request: HttpRequest, public_id) -> HttpResponse:
         "company": company,
         "contacts": Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page")),
         "interactions": company.interactions.select_related("contact").order_by("-occurred_at", "-id")[:20],
+        # the compose page (people of the company to pick from) when e-mail can be sent
+        "compose_url": email_links.compose_url(company=company.uuid)
+        if can(request.user, Action.EDIT)
+        else "",
     }
     return render(request, "contacts/company_detail.html", context)
 
