@@ -167,7 +167,9 @@ def sla_summary(ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
         if ticket.first_responded_at is None and ticket.next_due == ticket.first_response_due
         else _("Resolution")
     )
-    when = (_("%(time)s left") if left >= 0 else _("late by %(time)s")) % {"time": _duration(left)}
+    # Late is a matter of the clock (a deadline passed after hours is 0 business minutes late).
+    late = ticket.next_due < now
+    when = (_("late by %(time)s") if late else _("%(time)s left")) % {"time": _duration(left)}
     return {"state": state, "tone": TONES[state], "text": f"{target}: {when}"}
 
 
