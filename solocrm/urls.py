@@ -18,10 +18,12 @@ urlpatterns = [
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
     path("mail/compose/", include("solocrm.mail.urls_compose")),  # writing e-mail
+    path("support/kb/", include("solocrm.support.kb.urls")),  # the knowledge base (staff)
     path("analytics/", include("solocrm.analytics.urls")),
     path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
+    path("help/", include("solocrm.support.kb.urls_public")),  # the public help centre, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -13,3 +13,6 @@ class SupportConfig(AppConfig):
         import solocrm.support.tickets.mail_hooks  # tickets from the support mailbox
         import solocrm.support.tickets.search  # tickets in global search
         import solocrm.support.tickets.today  # noqa: F401 - tickets near or past their SLA
+
+        # Registers the knowledge base's articles with global search.
+        from solocrm.support.kb import search  # noqa: F401

@@ -7,6 +7,13 @@ label "support":
 - helpdesk/: the public help form and the one-question CSAT survey after a ticket is solved.
 """
 
+from solocrm.support.kb.models import (
+    Article,
+    ArticleTranslation,
+    ArticleVote,
+    Category,
+    HelpCenter,
+)
 from solocrm.support.tickets.models import (
     CannedReply,
     SlaPolicy,
@@ -14,4 +21,14 @@ from solocrm.support.tickets.models import (
     TicketEvent,
 )
 
-__all__ = ["CannedReply", "SlaPolicy", "Ticket", "TicketEvent"]
+__all__ = [
+    "Article",
+    "ArticleTranslation",
+    "ArticleVote",
+    "CannedReply",
+    "Category",
+    "HelpCenter",
+    "SlaPolicy",
+    "Ticket",
+    "TicketEvent",
+]
