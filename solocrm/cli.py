@@ -25,6 +25,7 @@ DATABASE_COMMANDS = {
     "search",
     "settings",
     "tasks",
+    "tickets",
     "token",
 }
 

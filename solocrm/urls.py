@@ -21,6 +21,7 @@ urlpatterns = [
     path("mail/", include("solocrm.mail.urls")),
     path("support/kb/", include("solocrm.support.kb.urls")),  # the knowledge base (staff)
     path("analytics/", include("solocrm.analytics.urls")),
+    path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
     path("help/", include("solocrm.support.kb.urls_public")),  # the public help centre, no log-in

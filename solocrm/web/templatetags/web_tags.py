@@ -34,6 +34,7 @@ TODAY_ICONS = {
     "quote": "file-text",
     "reorder": "refresh-cw",
     "at_risk": "triangle-alert",
+    "ticket": "life-buoy",
 }
 FALLBACK_ICON = "info"
 
@@ -70,6 +71,7 @@ NAV_SECTIONS = {
     ],
     "analytics": [("", "analytics")],
     "mail": [("account", "settings"), ("", "mail")],
+    "support": [("", "support")],
 }  # fmt: skip
 
 

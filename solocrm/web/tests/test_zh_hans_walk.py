@@ -304,6 +304,12 @@ def world(owner, settings, tmp_path):
     with translation.override("zh-hans"):  # as when the owner presses Send on a Chinese page
         sent = quotes.send_quote(draft, "buyer@example.com", actor=owner, base_url="http://testserver")
     form = LeadForm.objects.create(name="Website enquiries", source="website")
+    from solocrm.support.tickets import services as tickets
+
+    ticket = tickets.create_ticket(
+        contact=deal.contact, subject="打印机坏了", body="请帮忙", source="email", user=owner
+    )
+    canned = tickets.save_canned_reply(None, title="感谢", body="您好 {first_name}", user=owner)
     category = kb.create_category({"name_en": "Billing", "name_zh_hans": "账单", "slug": "billing"})
     article = kb.create_article(
         {"status": "published", "slug": "refunds", "category": category},
@@ -323,6 +329,8 @@ def world(owner, settings, tmp_path):
         "pipeline": Pipeline.objects.order_by("id").first(),
         "stage": Stage.objects.order_by("id").first(),
         "leadform": form,
+        "ticket": ticket,
+        "canned": canned,
         "article": article,
         "article_category": category,
         "upload": upload,
@@ -389,6 +397,10 @@ KWARGS = {
     "mail:account_": lambda w: {"public_id": _mail_world()["account"].uuid},
     "mail:thread": lambda w: {"public_id": _mail_world()["thread"].uuid},
     "public_forms:": lambda w: {"public_id": w["leadform"].uuid},
+    "support:ticket": lambda w: {"public_id": w["ticket"].uuid},
+    "support:ticket_": None,  # POST only (reply, note, controls, links, merge)
+    "support:canned_edit": lambda w: {"public_id": w["canned"].uuid},
+    "support:canned_delete": None,  # POST only
     "mail_compose:cancel": None,  # POST only
     "mail_compose:send_again": None,  # POST only
     "mail_compose:template_": lambda w: {"public_id": _mail_template().uuid},
@@ -415,6 +427,7 @@ EXTRA_GETS = [
     ("sales:deal_list", "?status=won"),
     ("sales:task_list", "?show=done"),
     ("sales:quote_list", "?status=sent"),
+    ("support:queue", "?sla=breached"),
     ("kb:list", "?q=zzzzzz"),
     ("kb:links", "?q=退款"),
     ("help:search", "?q=退款"),
