@@ -121,8 +121,9 @@ def test_an_empty_mailbox_invites_the_owner_to_add_an_account(owner_client):
     assert "No e-mail yet." in page and reverse("mail:account_add") in page
 
 
-def test_reply_and_forward_link_to_the_compose_page_for_editors_only(client, owner, viewer, synced, settings):
-    settings.ROOT_URLCONF = "solocrm.mail.tests.urls_with_compose"
+def test_reply_and_forward_link_to_the_compose_page_for_editors_only(
+    client, owner, viewer, synced, send_account
+):
     first = MailMessage.objects.get(message_id="q@customer.test")
     url = reverse("mail:thread", args=[synced.uuid])
     client.force_login(owner)
