@@ -6,3 +6,7 @@ class SupportConfig(AppConfig):
     name = "solocrm.support"
     label = "support"
     verbose_name = _("Support")
+
+    def ready(self) -> None:
+        # The help desk's @on_solved listener (the CSAT question) registers on import.
+        from solocrm.support.helpdesk import services  # noqa: F401

@@ -7,6 +7,7 @@ label "support":
 - helpdesk/: the public help form and the one-question CSAT survey after a ticket is solved.
 """
 
+from solocrm.support.helpdesk.models import CsatAnswer
 from solocrm.support.tickets.models import (
     CannedReply,
     SlaPolicy,
@@ -14,4 +15,4 @@ from solocrm.support.tickets.models import (
     TicketEvent,
 )
 
-__all__ = ["CannedReply", "SlaPolicy", "Ticket", "TicketEvent"]
+__all__ = ["CannedReply", "CsatAnswer", "SlaPolicy", "Ticket", "TicketEvent"]
