@@ -36,6 +36,7 @@ from solocrm.sales.orders.models import Order
 from solocrm.support.tickets.choices import EventKind, TicketSource
 from solocrm.support.tickets.hooks import on_solved
 from solocrm.support.tickets.models import Ticket, TicketEvent
+from solocrm.support.tickets.services import create_ticket
 
 from .models import CSAT_MAX, CSAT_MIN, CsatAnswer
 
@@ -157,8 +158,6 @@ def _their_order(contact: Contact, number: str) -> Order | None:
 
 def open_ticket(contact: Contact, subject: str, body: str) -> Ticket:
     """The one place the help desk creates tickets (solocrm.support.tickets.services)."""
-    from solocrm.support.tickets.services import create_ticket
-
     return create_ticket(contact=contact, subject=subject, body=body, source=TicketSource.FORM)
 
 

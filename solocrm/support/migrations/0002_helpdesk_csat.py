@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contacts', '0012_contact_fillfactor'),
-        ('support', '0001_initial'),
+        ('support', '0002_tickets_next_due'),
     ]
 
     operations = [

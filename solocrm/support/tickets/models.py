@@ -110,6 +110,10 @@ class Ticket(PublicModel):
     )
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True, db_index=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    # The next deadline while the ticket needs something from us (the first response until it is
+    # given, then the resolution); null while it rests (waiting on the customer, solved, closed).
+    # Stored so the queue's "breached / due soon" filters, its sort and Today are one indexed read.
+    next_due = models.DateTimeField(_("next deadline"), null=True, blank=True, db_index=True)
     first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
     last_customer_message_at = models.DateTimeField(_("customer last wrote"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
