@@ -6,6 +6,7 @@ it was seen is a ``MailMessageCopy`` keyed by (account, folder, UIDVALIDITY, UID
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -24,6 +25,18 @@ class Security(models.TextChoices):
 class Direction(models.TextChoices):
     IN = "in", _("Received")
     OUT = "out", _("Sent")
+
+
+class SendStatus(models.TextChoices):
+    """Where a message written in solocrm stands (synced mail has none: "")."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    OUTBOX = "outbox", _("Saved to the outbox (no mail server)")
+    FAILED = "failed", _("Not sent")
+    UNKNOWN = "unknown", _("Interrupted while sending")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class MailAccount(PublicModel):
@@ -169,6 +182,18 @@ class MailMessage(PublicModel):
     interaction = models.ForeignKey(
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # Written in solocrm (mail/outgoing.py); synced mail leaves these empty.
+    status = models.CharField(_("status"), max_length=10, choices=SendStatus.choices, blank=True)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_error = models.TextField(_("sending error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="mail_messages"
+    )
 
     class Meta:
         verbose_name = _("e-mail")
@@ -177,6 +202,7 @@ class MailMessage(PublicModel):
         indexes = [
             models.Index(fields=["contact", "-date"], name="mail_message_contact_date"),
             models.Index(fields=["thread", "date"], name="mail_message_thread_date"),
+            models.Index(fields=["status", "send_at"], name="mail_message_status_send_at"),
         ]
 
     def __str__(self) -> str:
@@ -221,3 +247,37 @@ class MailAttachment(PublicModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class MailTemplate(PublicModel):
+    """A reusable e-mail: subject and Markdown body with merge fields such as
+    ``{{ first_name|default:"there" }}`` (see mail/templating.py)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"), help_text=_("Markdown; merge fields like {{ first_name }}."))
+
+    class Meta:
+        verbose_name = _("e-mail template")
+        verbose_name_plural = _("e-mail templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MailSignature(models.Model):
+    """The signature appended to the e-mail a user writes (Markdown, merge fields allowed)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_signature"
+    )
+    body = models.TextField(_("signature"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("e-mail signature")
+        verbose_name_plural = _("e-mail signatures")
+
+    def __str__(self) -> str:
+        return f"signature of {self.user_id}"

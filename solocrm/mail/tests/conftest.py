@@ -4,6 +4,7 @@ from solocrm.contacts.models import Contact
 from solocrm.mail.models import MailAccount, Security
 
 from . import dovecot as dovecot_server
+from .smtp import lead, nameless, send_account, smtp_server  # noqa: F401  (send/compose tests)
 
 
 @pytest.fixture
