@@ -22,6 +22,7 @@ urlpatterns = [
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
     path("help/ask/", include("solocrm.support.helpdesk.urls_public")),  # the help form, CSAT page
     path("support/", include("solocrm.support.helpdesk.urls")),
+    path("help/", include("solocrm.support.kb.urls_public")),  # the public help centre, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -8,6 +8,13 @@ label "support":
 """
 
 from solocrm.support.helpdesk.models import CsatAnswer
+from solocrm.support.kb.models import (
+    Article,
+    ArticleTranslation,
+    ArticleVote,
+    Category,
+    HelpCenter,
+)
 from solocrm.support.tickets.models import (
     CannedReply,
     SlaPolicy,
@@ -15,4 +22,15 @@ from solocrm.support.tickets.models import (
     TicketEvent,
 )
 
-__all__ = ["CannedReply", "CsatAnswer", "SlaPolicy", "Ticket", "TicketEvent"]
+__all__ = [
+    "Article",
+    "ArticleTranslation",
+    "ArticleVote",
+    "CannedReply",
+    "Category",
+    "CsatAnswer",
+    "HelpCenter",
+    "SlaPolicy",
+    "Ticket",
+    "TicketEvent",
+]
