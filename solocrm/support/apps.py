@@ -8,7 +8,6 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from solocrm.support.tickets import mail_hooks  # noqa: F401 - tickets from the support mailbox
-
         # The help desk's @on_solved listener (the CSAT question) registers on import.
         from solocrm.support.helpdesk import services  # noqa: F401
+        from solocrm.support.tickets import mail_hooks  # noqa: F401 - tickets from the support mailbox

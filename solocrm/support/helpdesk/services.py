@@ -13,10 +13,11 @@ Views (public and private), the API and the ticket hook call these functions. Tw
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
@@ -32,7 +33,10 @@ from solocrm.contacts.choices import InteractionKind
 from solocrm.contacts.models import Contact, Interaction
 from solocrm.contacts.services import Conflict, create_contact, update_contact
 from solocrm.lib.business import business_settings
+from solocrm.mail.models import MailMessage
+from solocrm.mail.outgoing import send_mail
 from solocrm.sales.orders.models import Order
+from solocrm.support.kb.services import search_articles
 from solocrm.support.tickets.choices import EventKind, TicketSource
 from solocrm.support.tickets.hooks import on_solved
 from solocrm.support.tickets.models import Ticket, TicketEvent
@@ -45,6 +49,9 @@ CSAT_SALT = "solocrm.support.helpdesk.csat"
 TOKEN_MIN_AGE = 2  # people need longer to fill in a form; scripts do not
 TOKEN_MAX_AGE = 24 * 3600  # a tab left open overnight still works the next morning
 CSAT_TOKEN_MAX_AGE = 365 * 24 * 3600  # people answer late; the link keeps working for a year
+# The CSAT e-mail leaves a few minutes after the ticket is solved (by the mail.send job).
+CSAT_DELAY = timedelta(minutes=5)
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|<>~-]")
 
 FIELD_MAX_LENGTHS = {"name": 200, "email": 254, "subject": 300, "message": 10000, "order_number": 100}
 
@@ -273,9 +280,15 @@ def _change_answer(answer: CsatAnswer, score: int, comment: str, now: datetime) 
     )
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` shown as typed in Markdown (a subject like "[x](y)" stays text, not a link)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def csat_mail_body(ticket: Ticket) -> str:
-    """The CSAT e-mail (Markdown): one question, five links, each opening the answer page with
-    its score preselected (the answer is recorded by the page's button, never by the link)."""
+    """The CSAT e-mail (Markdown; send_mail fills ``{{ ticket_subject }}``, so nothing the
+    customer typed is read as a merge field): one question, five links, each opening the answer
+    page with its score preselected (the page's button records it, never the link)."""
     labels = {
         1: _("Very dissatisfied"),
         2: _("Dissatisfied"),
@@ -284,7 +297,7 @@ def csat_mail_body(ticket: Ticket) -> str:
         5: _("Very satisfied"),
     }
     intro = _("Your request “%(subject)s” (#%(number)s) is solved. How satisfied are you with our help?") % {
-        "subject": ticket.subject,
+        "subject": "{{ ticket_subject }}",
         "number": ticket.number,
     }
     links = [f"- [{score} – {labels[score]}]({csat_url(ticket, score)})" for score in range(CSAT_MAX, 0, -1)]
@@ -292,18 +305,23 @@ def csat_mail_body(ticket: Ticket) -> str:
     return "\n\n".join([intro, "\n".join(links), outro])
 
 
-def send_csat_question(ticket: Ticket) -> bool:
-    """E-mail the ticket's contact the CSAT question, unless they cannot be reached or already
-    answered (a reopened and solved-again ticket asks again only when it had no answer)."""
+def send_csat_question(ticket: Ticket, *, now: datetime | None = None) -> MailMessage | None:
+    """Schedule the CSAT e-mail to the ticket's contact CSAT_DELAY from now (the mail.send job
+    sends it: no mail server is waited for inside the request that solved the ticket), unless
+    they cannot be reached or already answered: a reopened and solved-again ticket asks again
+    only when it had no answer."""
     contact = ticket.contact
     if contact is None or not contact.email or CsatAnswer.objects.filter(ticket=ticket).exists():
-        return False
-    from solocrm.mail.outgoing import send_mail
-
+        return None
     with translation.override(business_settings().language):
-        subject = _("How did we do? (#%(number)s)") % {"number": ticket.number}
-        send_mail(to=contact, subject=subject, body=csat_mail_body(ticket), thread=ticket.thread)
-    return True
+        return send_mail(
+            to=contact,
+            subject=_("How did we do? (#%(number)s)") % {"number": ticket.number},
+            body=csat_mail_body(ticket),
+            thread=ticket.thread,
+            send_at=(now or timezone.now()) + CSAT_DELAY,
+            merge={"ticket_subject": _markdown_text(ticket.subject)},
+        )
 
 
 @on_solved
@@ -316,6 +334,4 @@ def ask_for_satisfaction(ticket: Ticket) -> None:
 
 def suggested_articles(query: str, language: str | None = None, limit: int = 5) -> list:
     """Published knowledge-base articles that may answer ``query`` before a ticket is needed."""
-    from solocrm.support.kb.services import search_articles
-
     return search_articles(query, language=language, limit=limit)
