@@ -53,6 +53,9 @@ CSAT_TOKEN_MAX_AGE = 365 * 24 * 3600  # people answer late; the link keeps worki
 CSAT_DELAY = timedelta(minutes=5)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|<>~-]")
 
+SUGGEST_WORDS = 3  # words of a subject searched one by one when the whole finds nothing
+MIN_SUGGEST_WORD = 4
+
 FIELD_MAX_LENGTHS = {"name": 200, "email": 254, "subject": 300, "message": 10000, "order_number": 100}
 
 
@@ -332,6 +335,26 @@ def ask_for_satisfaction(ticket: Ticket) -> None:
 # --- suggestions on the help form ---------------------------------------------------------------
 
 
-def suggested_articles(query: str, language: str | None = None, limit: int = 5) -> list:
-    """Published knowledge-base articles that may answer ``query`` before a ticket is needed."""
-    return search_articles(query, language=language, limit=limit)
+@dataclass(frozen=True)
+class Suggestion:
+    title: str
+    url: str
+
+
+def _search(query: str, language: str | None, limit: int) -> list:
+    found = search_articles(query, language=language, limit=limit)
+    if not found and language:  # a visitor writing in another language than the page's
+        found = search_articles(query, limit=limit)
+    return found
+
+
+def suggested_articles(query: str, language: str | None = None, limit: int = 5) -> list[Suggestion]:
+    """Published knowledge-base articles that may answer ``query`` before a ticket is needed,
+    each linked in the language version that matched. The search wants every word, so a whole
+    sentence ("refund my order") falls back to its SUGGEST_WORDS longest words one by one."""
+    found = _search(query, language, limit)
+    if not found:
+        words = sorted({w for w in query.split() if len(w) >= MIN_SUGGEST_WORD}, key=len, reverse=True)
+        for word in words[:SUGGEST_WORDS] if len(words) > 1 else []:
+            found += [a for a in _search(word, language, limit) if a.pk not in {f.pk for f in found}]
+    return [Suggestion(a.found.title, a.get_absolute_url(a.found.language)) for a in found[:limit]]

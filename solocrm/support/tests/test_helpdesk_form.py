@@ -216,3 +216,56 @@ def test_the_form_can_be_switched_off(stranger, settings):
 def test_a_get_never_creates_anything(stranger):
     stranger.get(URL + "?name=x&email=a@example.com&subject=s&message=m")
     assert not Ticket.objects.exists() and not Contact.objects.exists()
+
+
+# --- article suggestions as the visitor types -------------------------------------------------
+
+
+def make_article(title: str, body: str, status=None):
+    from solocrm.support.kb import services as kb
+    from solocrm.support.kb.choices import ArticleStatus
+
+    return kb.create_article(
+        {"status": status or ArticleStatus.PUBLISHED}, {"en": {"title": title, "body": body}}
+    )
+
+
+def test_the_form_asks_for_suggestions_as_the_subject_is_typed(stranger):
+    html = stranger.get(URL).content.decode()
+    assert 'hx-get="/help/ask/suggestions/"' in html and 'hx-include="#id_subject"' in html
+    assert "htmx-2.0.11.min.js" in html
+
+
+def test_suggestions_list_published_articles_matching_the_subject(stranger):
+    refund = make_article("Refunds", "We refund any order within thirty days.")
+    make_article("Shipping", "Parcels leave within two days.")
+    response = stranger.get(URL + "suggestions/", {"subject": "refund my order"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert refund.get_absolute_url("en") in html and "Refunds" in html
+    assert "Shipping" not in html
+
+
+def test_drafts_and_short_queries_suggest_nothing(stranger):
+    from solocrm.support.kb.choices import ArticleStatus
+
+    make_article("Refunds", "We refund any order.", status=ArticleStatus.DRAFT)
+    assert "<li>" not in stranger.get(URL + "suggestions/", {"subject": "refund"}).content.decode()
+    assert stranger.get(URL + "suggestions/", {"subject": "re"}).content.strip() == b""
+
+
+def test_a_suggestion_title_is_escaped(stranger):
+    make_article("<b>Refunds</b> & returns", "We refund any order.")
+    html = stranger.get(URL + "suggestions/", {"subject": "refund"}).content.decode()
+    assert "<b>Refunds" not in html and "&lt;b&gt;Refunds" in html
+
+
+def test_suggestions_are_rate_limited_and_change_nothing(stranger, monkeypatch):
+    from solocrm.support.helpdesk import views_public
+
+    monkeypatch.setattr(views_public, "SUGGEST_LIMIT", 2)
+    for _ in range(2):
+        assert stranger.get(URL + "suggestions/", {"subject": "refund"}).status_code == 200
+    assert stranger.get(URL + "suggestions/", {"subject": "refund"}).status_code == 429
+    assert stranger.post(URL + "suggestions/", {"subject": "refund"}).status_code in (403, 405)
+    assert not Ticket.objects.exists() and not Contact.objects.exists()
