@@ -49,6 +49,7 @@ CSAT_SALT = "solocrm.support.helpdesk.csat"
 TOKEN_MIN_AGE = 2  # people need longer to fill in a form; scripts do not
 TOKEN_MAX_AGE = 24 * 3600  # a tab left open overnight still works the next morning
 CSAT_TOKEN_MAX_AGE = 365 * 24 * 3600  # people answer late; the link keeps working for a year
+DEFAULT_PUBLIC_URL = "http://localhost:8000"  # as the digests' links (docs/configuration.md)
 # The CSAT e-mail leaves a few minutes after the ticket is solved (by the mail.send job).
 CSAT_DELAY = timedelta(minutes=5)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+!|<>~-]")
@@ -205,8 +206,10 @@ def csat_token(ticket: Ticket, score: int) -> str:
 
 
 def csat_url(ticket: Ticket, score: int) -> str:
+    """The link for one score: on SOLOCRM_PUBLIC_URL, else DEFAULT_PUBLIC_URL (the e-mail is
+    written when a ticket is solved, from a request or a job, with no visitor's address to ask)."""
     path = reverse("helpdesk_public:csat", args=[csat_token(ticket, score)])
-    return settings.SOLOCRM_PUBLIC_URL + path
+    return (settings.SOLOCRM_PUBLIC_URL or DEFAULT_PUBLIC_URL) + path
 
 
 def read_csat_token(token: str) -> CsatLink:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 smtp_server = smtp.smtp_server
 send_account = smtp.send_account
 
-LINK = re.compile(r"\((/help/ask/rate/[^)\s]+/)\)")
+LINK = re.compile(r"\(http://localhost:8000(/help/ask/rate/[^)\s]+/)\)")
 
 
 @pytest.fixture
@@ -54,6 +54,13 @@ def test_solving_a_ticket_schedules_one_question_with_five_signed_links(ticket, 
     # what the customer typed is neither a merge field nor Markdown
     assert "{{ first_name }}" in message.text.replace("\\", "")
     assert "Ada" not in message.text.split("How satisfied")[0]
+
+
+def test_the_links_use_the_public_address_when_set(ticket, owner, send_account, settings):
+    settings.SOLOCRM_PUBLIC_URL = "https://crm.example.com"
+    solve(ticket, owner)
+    message = MailMessage.objects.get(subject__startswith="How did we do?")
+    assert message.text.count("](https://crm.example.com/help/ask/rate/") == 5
 
 
 def test_the_job_delivers_it_and_the_links_record_nothing_until_the_page_is_sent(

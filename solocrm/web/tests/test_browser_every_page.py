@@ -29,6 +29,7 @@ THEMES = ("light", "dark")
 SCREENSHOTS = {
     "today", "contacts", "contact", "companies", "company", "board", "deal", "deals", "quote",
     "quote-edit", "tasks", "analytics", "segments", "forecast", "login", "public-quote", "lead-form",
+    "support-reports", "help-form", "csat",
 }  # fmt: skip
 
 # (page, problem) pairs the pages' owners are fixing on their own branches; the lead empties
@@ -158,8 +159,25 @@ def _pages() -> dict[str, str]:
         "lead-form": reverse("public_forms:form", args=[form.uuid]),
         "lead-form-embed": reverse("public_forms:embed", args=[form.uuid]),
         "public-quote": accept_path(quote),
+        # the support desk: its reports, the public help form and a CSAT answer page
+        "support-reports": reverse("helpdesk:reports"),
+        "help-form": reverse("helpdesk_public:ask"),
+        "csat": reverse("helpdesk_public:csat", args=[_csat_token(contact)]),
     }
     return pages
+
+
+def _csat_token(contact) -> str:
+    """The CSAT link of a solved ticket, answered once (the page then offers to change it)."""
+    from solocrm.support.helpdesk.services import csat_token, record_csat
+    from solocrm.support.tickets.models import Ticket
+    from solocrm.support.tickets.services import next_number
+
+    ticket = Ticket.objects.create(
+        number=next_number(), subject="Parcel", contact=contact, status="solved", solved_at=timezone.now()
+    )
+    record_csat(ticket, 4, "Quick answer")
+    return csat_token(ticket, 5)
 
 
 def _check(page, name: str, url: str, width: int, axe_source: str, only=None) -> list[tuple[str, str, str]]:

@@ -316,6 +316,24 @@ def world(owner, settings, tmp_path):
     }
 
 
+def _csat_token(world) -> str:
+    """The CSAT link of a solved ticket (the help desk's public answer page)."""
+    from django.utils import timezone
+
+    from solocrm.support.helpdesk.services import csat_token
+    from solocrm.support.tickets.models import Ticket
+    from solocrm.support.tickets.services import next_number
+
+    ticket = Ticket.objects.create(
+        number=next_number(),
+        subject="包裹没有到",
+        contact=world["contact"],
+        status="solved",
+        solved_at=timezone.now(),
+    )
+    return csat_token(ticket, 4)
+
+
 def _import_job(client, world) -> str:
     """An import of two people, taken through upload, preview and run (jobs run inline)."""
     response = client.post(reverse("contacts:import_upload"), {"kind": "contacts", "file": world["upload"]})
@@ -350,6 +368,7 @@ KWARGS = {
     "analytics:persona_detail": lambda w: {"persona_id": 0},
     "jobs:cancel": None,  # POST only
     "public_forms:": lambda w: {"public_id": w["leadform"].uuid},
+    "helpdesk_public:csat": lambda w: {"token": w["csat_token"]},
 }
 
 # States a plain GET does not show: empty searches, filters, forms sent back with errors.
@@ -381,6 +400,7 @@ def test_every_page_in_chinese_has_no_english_string_of_the_catalog_and_no_engli
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     world["import"] = _import_job(client, world)
     world["quote_token"] = quotes.accept_token(world["quote"])
+    world["csat_token"] = _csat_token(world)
 
     phrases = english_phrases()
     assert "Log in" in phrases and "Contacts" in phrases  # the net catches what it should
