@@ -23,6 +23,7 @@ DATABASE_COMMANDS = {
     "search",
     "settings",
     "tasks",
+    "tickets",
     "token",
 }
 

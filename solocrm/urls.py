@@ -18,10 +18,10 @@ urlpatterns = [
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
     path("analytics/", include("solocrm.analytics.urls")),
+    path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
     path("help/ask/", include("solocrm.support.helpdesk.urls_public")),  # the help form, CSAT page
-    path("support/", include("solocrm.support.helpdesk.urls")),
     path("help/", include("solocrm.support.kb.urls_public")),  # the public help centre, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.

@@ -8,6 +8,9 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        # The help desk's @on_solved listener (the CSAT question) registers on import.
-        from solocrm.support.helpdesk import services  # noqa: F401
-        from solocrm.support.tickets import mail_hooks  # noqa: F401 - tickets from the support mailbox
+        # Each part registers itself with the registries below it (one line each).
+        import solocrm.support.helpdesk.services  # @on_solved: the CSAT question
+        import solocrm.support.tickets.contact_page  # the customer page's tickets
+        import solocrm.support.tickets.mail_hooks  # tickets from the support mailbox
+        import solocrm.support.tickets.search  # tickets in global search
+        import solocrm.support.tickets.today  # noqa: F401 - tickets near or past their SLA

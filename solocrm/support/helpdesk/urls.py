@@ -1,10 +1,10 @@
-"""The help desk's signed-in pages (included from solocrm.urls at ``support/``)."""
+"""The help desk's signed-in pages, in the support app's URLs (solocrm.support.urls: /support/,
+namespace "support")."""
 
 from django.urls import path
 
 from . import views
 
-app_name = "helpdesk"
 urlpatterns = [
     path("reports/", views.reports_page, name="reports"),
 ]

@@ -115,3 +115,15 @@ def test_a_viewer_reads_but_cannot_change(viewer_client, ticket):
 def test_a_stranger_gets_nothing(client, ticket):
     assert client.get(URL).status_code == 401
     assert client.get(f"{URL}/{ticket.uuid}").status_code == 401
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_the_list_query_count_does_not_grow_with_rows(
+    owner_client, customer, owner, django_assert_max_num_queries, rows
+):
+    for i in range(rows):
+        ticket = services.create_ticket(contact=customer, subject=f"Q{i}", body="", source=TicketSource.API)
+        services.update_ticket(ticket, user=owner, tags=["vip"], assignee=owner)
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(URL, {"limit": 50})
+    assert response.json()["count"] == rows

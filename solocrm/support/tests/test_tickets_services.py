@@ -160,7 +160,7 @@ def test_bulk_changes_apply_to_every_ticket_or_none(db, customer, owner, viewer)
 
 def test_canned_replies_fill_their_fields(db, customer, owner):
     canned = tickets.save_canned_reply(
-        None, title="Thanks", body="Hi {first_name}, about #{number}…", user=owner
+        None, title="Thanks", body="Hi {first_name}, about #{ticket_number}…", user=owner
     )
     ticket = _new(customer)
     assert tickets.fill_canned(canned, ticket) == f"Hi Ada, about #{ticket.number}…"

@@ -1,10 +1,12 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", _("New")
-    OPEN = "open", _("Open")
+    # A context of their own: "New" and "Open" of customers and deals read otherwise in Chinese.
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
     WAITING = "waiting", _("Waiting on customer")
     SOLVED = "solved", _("Solved")
     CLOSED = "closed", _("Closed")

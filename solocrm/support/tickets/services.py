@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -138,6 +139,36 @@ def minutes_left(ticket: Ticket, now: datetime | None = None) -> float | None:
         return None
     schedule = schedule_for(ticket.sla_policy)
     return sla.business_minutes_left(now or timezone.now(), ticket.next_due, schedule)
+
+
+def _duration(minutes: float) -> str:
+    days, hours, mins = sla.describe_minutes(minutes)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": mins}
+    return _("%(minutes)s min") % {"minutes": mins}
+
+
+TONES = {"breached": "danger", "due_soon": "warning", "on_track": "success", "paused": "neutral"}
+
+
+def sla_summary(ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
+    """What the ticket's SLA badge says: its state, a tone, and the business time left
+    ("First response: 2 h 10 min left", "Resolution: late by 1 d 3 h", "Clock stopped")."""
+    now = now or timezone.now()
+    state = sla_state(ticket, now)
+    if state == "paused":
+        text = "" if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else _("Clock stopped")
+        return {"state": state, "tone": TONES[state], "text": text}
+    left = minutes_left(ticket, now) or 0.0
+    target = (
+        _("First response")
+        if ticket.first_responded_at is None and ticket.next_due == ticket.first_response_due
+        else _("Resolution")
+    )
+    when = (_("%(time)s left") if left >= 0 else _("late by %(time)s")) % {"time": _duration(left)}
+    return {"state": state, "tone": TONES[state], "text": f"{target}: {when}"}
 
 
 # --- numbering, events, the timeline ----------------------------------------------------------
@@ -496,7 +527,7 @@ def reply(
     the ticket's thread), record it as our reply (the first one meets the first-response
     target) and move the ticket to ``status`` (default: waiting on the customer; None leaves
     it). A failed send changes nothing."""
-    from solocrm.mail.outgoing import send_mail  # the sending part of mail (engineer "send")
+    from solocrm.mail.outgoing import SendError, send_mail
 
     body = _clean_text(body, MAX_BODY, _("The reply"), required=True)
     ticket = _lock(ticket, version)
@@ -505,15 +536,24 @@ def reply(
     if ticket.merged_into_id is not None:
         raise TicketError(_("This ticket was merged into another one; work on that one."))
     previous = _last_customer_message(ticket)
-    message = send_mail(
-        to=ticket.contact,
-        subject=_reply_subject(ticket, previous),
-        body=body,
-        user=_user(user),
-        account=support_account(),
-        reply_to=previous,
-        thread=ticket.thread,
-    )
+    try:
+        message = send_mail(
+            to=ticket.contact,
+            subject=_reply_subject(ticket, previous),
+            body=body,
+            user=_user(user),
+            account=support_account(),
+            reply_to=previous,
+            thread=ticket.thread,
+        )
+    except (ValidationError, SendError) as error:
+        # Bad input (a merge-field error, an address) or a server that refused: nothing is
+        # recorded (this transaction rolls back), the writer keeps the text and sees why.
+        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        raise TicketError(_("The reply was not sent: %(reason)s") % {"reason": reason}) from None
+    # Sending may have told the mail listeners already (the sent copy joined the ticket through
+    # take_message): read the row again so this save keeps what they wrote.
+    ticket.refresh_from_db()
     event = _record_our_reply(ticket, message, user, body)
     if canned is not None:
         CannedReply.objects.filter(pk=canned.pk).update(uses=F("uses") + 1)
@@ -686,14 +726,14 @@ def delete_canned_reply(canned: CannedReply, *, user) -> None:
 
 
 def fill_canned(canned: CannedReply, ticket: Ticket) -> str:
-    """The canned text with the ticket's merge fields filled in: {first_name}, {name},
-    {number}, {subject} (an unknown field is left as written)."""
+    """The canned text with the ticket's merge fields filled in: {first_name}, {full_name},
+    {ticket_number}, {ticket_subject} (an unknown field is left as written)."""
     contact = ticket.contact
     values = {
         "first_name": getattr(contact, "first_name", "") or "",
-        "name": str(contact) if contact is not None else "",
-        "number": str(ticket.number),
-        "subject": ticket.subject,
+        "full_name": str(contact) if contact is not None else "",
+        "ticket_number": str(ticket.number),
+        "ticket_subject": ticket.subject,
     }
     text = canned.body
     for key, value in values.items():

@@ -34,6 +34,7 @@ TODAY_ICONS = {
     "quote": "file-text",
     "reorder": "refresh-cw",
     "at_risk": "triangle-alert",
+    "ticket": "life-buoy",
 }
 FALLBACK_ICON = "info"
 
@@ -69,6 +70,7 @@ NAV_SECTIONS = {
         ("quote", "quotes"), ("forecast", "deals"),
     ],
     "analytics": [("", "analytics")],
+    "support": [("", "support")],
 }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ THEMES = ("light", "dark")
 SCREENSHOTS = {
     "today", "contacts", "contact", "companies", "company", "board", "deal", "deals", "quote",
     "quote-edit", "tasks", "analytics", "segments", "forecast", "login", "public-quote", "lead-form",
+    "support", "ticket",
     "support-reports", "help-form", "csat",
 }  # fmt: skip
 
@@ -76,6 +77,20 @@ def _seed(owner):
     )
 
 
+def _support_records(contact):
+    """A ticket with a note and a canned reply (the demo has no support desk)."""
+    from solocrm.support.tickets import services as tickets
+    from solocrm.support.tickets.models import CannedReply, Ticket
+
+    ticket = Ticket.objects.order_by("id").first() or tickets.create_ticket(
+        contact=contact, subject="The invoice is missing", body="Could you send it again?", source="email"
+    )
+    canned = CannedReply.objects.order_by("id").first() or tickets.save_canned_reply(
+        None, title="Invoice resent", body="Hi {first_name}, here it is again.", user=None
+    )
+    return ticket, canned
+
+
 def _pages() -> dict[str, str]:
     """Every page a signed-in owner can open with a GET, one object of each kind."""
     from solocrm.analytics.choices import ModelKind
@@ -95,6 +110,7 @@ def _pages() -> dict[str, str]:
     job = ImportJob.objects.get()
     twins = list(Contact.objects.order_by("id")[:2])
     persona = persona_rows(FittedModel.latest(ModelKind.PERSONAS))[0]
+    ticket, canned = _support_records(contact)
     pages = {
         "today": reverse("web:home"),
         "contacts": reverse("contacts:list"),
@@ -155,12 +171,18 @@ def _pages() -> dict[str, str]:
         "analytics-forecast": reverse("analytics:forecast"),
         "marketing": reverse("analytics:marketing"),
         "models": reverse("analytics:models"),
+        "support": reverse("support:queue"),
+        "ticket": reverse("support:ticket", args=[ticket.uuid]),
+        "ticket-new": reverse("support:ticket_create") + f"?contact={contact.uuid}",
+        "canned-replies": reverse("support:canned_list"),
+        "canned-reply": reverse("support:canned_edit", args=[canned.uuid]),
+        "sla-policy": reverse("support:sla_policy"),
         # public pages: the lead form a stranger fills in (and its <iframe> variant), a quote's link
         "lead-form": reverse("public_forms:form", args=[form.uuid]),
         "lead-form-embed": reverse("public_forms:embed", args=[form.uuid]),
         "public-quote": accept_path(quote),
         # the support desk: its reports, the public help form and a CSAT answer page
-        "support-reports": reverse("helpdesk:reports"),
+        "support-reports": reverse("support:reports"),
         "help-form": reverse("helpdesk_public:ask"),
         "csat": reverse("helpdesk_public:csat", args=[_csat_token(contact)]),
     }

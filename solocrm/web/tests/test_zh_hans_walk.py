@@ -296,6 +296,12 @@ def world(owner, settings, tmp_path):
     with translation.override("zh-hans"):  # as when the owner presses Send on a Chinese page
         sent = quotes.send_quote(draft, "buyer@example.com", actor=owner, base_url="http://testserver")
     form = LeadForm.objects.create(name="Website enquiries", source="website")
+    from solocrm.support.tickets import services as tickets
+
+    ticket = tickets.create_ticket(
+        contact=deal.contact, subject="打印机坏了", body="请帮忙", source="email", user=owner
+    )
+    canned = tickets.save_canned_reply(None, title="感谢", body="您好 {first_name}", user=owner)
     upload = BytesIO((",".join(UPLOADED_COLUMNS) + "\n伟,张,zhang.wei@example.com\n").encode())
     upload.name = "people.csv"
     return {
@@ -310,6 +316,8 @@ def world(owner, settings, tmp_path):
         "pipeline": Pipeline.objects.order_by("id").first(),
         "stage": Stage.objects.order_by("id").first(),
         "leadform": form,
+        "ticket": ticket,
+        "canned": canned,
         "upload": upload,
         "ImportJob": ImportJob,
         "end": end,
@@ -368,6 +376,10 @@ KWARGS = {
     "analytics:persona_detail": lambda w: {"persona_id": 0},
     "jobs:cancel": None,  # POST only
     "public_forms:": lambda w: {"public_id": w["leadform"].uuid},
+    "support:ticket": lambda w: {"public_id": w["ticket"].uuid},
+    "support:ticket_": None,  # POST only (reply, note, controls, links, merge)
+    "support:canned_edit": lambda w: {"public_id": w["canned"].uuid},
+    "support:canned_delete": None,  # POST only
     "helpdesk_public:csat": lambda w: {"token": w["csat_token"]},
 }
 
@@ -377,6 +389,7 @@ EXTRA_GETS = [
     ("sales:deal_list", "?status=won"),
     ("sales:task_list", "?show=done"),
     ("sales:quote_list", "?status=sent"),
+    ("support:queue", "?sla=breached"),
 ]
 # Pages that need a query string to show anything.
 QUERIES = {
