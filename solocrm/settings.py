@@ -201,6 +201,9 @@ SOLOCRM_HELP_FORM = env_bool("SOLOCRM_HELP_FORM", default=True)
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"
 SOLOCRM_MAX_ATTACHMENT_BYTES = int(env("SOLOCRM_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
+# The mail account (its name) e-mail written in the CRM is sent from when none is chosen; blank:
+# the first active account with an SMTP server, else the mail server of the settings page.
+SOLOCRM_MAIL_SEND_ACCOUNT = env("SOLOCRM_MAIL_SEND_ACCOUNT")
 
 # The server refreshes the analytics once a day at this local hour ("off": only by hand or cron).
 SOLOCRM_ANALYTICS_HOUR = env("SOLOCRM_ANALYTICS_HOUR", "3").strip().lower()

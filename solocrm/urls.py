@@ -17,6 +17,7 @@ urlpatterns = [
     # The private calendar feed (a signed token, no log-in: calendar apps cannot log in).
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
+    path("mail/compose/", include("solocrm.mail.urls_compose")),  # writing e-mail
     path("analytics/", include("solocrm.analytics.urls")),
     path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),

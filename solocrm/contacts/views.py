@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic import ValidationError
 
-from solocrm.lib import contact_page
-from solocrm.lib.access import get_for, role_required
+from solocrm.lib import contact_page, email_links
+from solocrm.lib.access import can, get_for, role_required
 from solocrm.lib.http import vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
 
@@ -387,6 +387,10 @@ def company_detail(request: HttpRequest, public_id) -> HttpResponse:
         "company": company,
         "contacts": Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page")),
         "interactions": company.interactions.select_related("contact").order_by("-occurred_at", "-id")[:20],
+        # the compose page (people of the company to pick from) when e-mail can be sent
+        "compose_url": email_links.compose_url(company=company.uuid)
+        if can(request.user, Action.EDIT)
+        else "",
     }
     return render(request, "contacts/company_detail.html", context)
 

@@ -137,10 +137,12 @@ def contact_actions(contact) -> tuple[TodayAction, ...]:
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
+    from . import email_links
+
     log = reverse("sales:log_activity") + f"?contact={contact.uuid}"
     actions = [TodayAction(_("Log call"), log, method="get", primary=True)]
-    if contact.email:
-        actions.append(TodayAction(_("E-mail"), f"mailto:{contact.email}", method="get"))
+    if contact.email:  # the compose page when e-mail can be sent from the CRM, else mailto:
+        actions.append(TodayAction(_("E-mail"), email_links.href(contact), method="get"))
     return tuple(actions)
 
 

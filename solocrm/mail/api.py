@@ -3,21 +3,29 @@ direction) and ``GET /api/v1/messages/{uuid}`` (roles checked as everywhere in t
 needs the view right). The HTML is the sanitised copy, remote images still blocked
 (``data-remote-src``)."""
 
+import base64
+import binascii
 import uuid
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from solocrm.lib import access
-from solocrm.lib.api import Pagination, ref, responses
+from solocrm.lib.api import ErrorOut, Pagination, WriteSchema, ref, resolve, responses
 from solocrm.lib.filters import ListFilter, date_range, every_word
+from solocrm.sales.deals.models import Deal
 
-from . import services
-from .models import Direction, MailMessage
+from . import outgoing, services, templating
+from .models import Direction, MailAccount, MailMessage, MailTemplate, MailThread, SendStatus
 
 router = Router()
 
@@ -30,6 +38,7 @@ class MessageFilter(ListFilter):
     contact: uuid.UUID | None = Field(None, description="Contact (public id)")
     thread: uuid.UUID | None = Field(None, description="Conversation (public id)")
     direction: Direction | None = Field(None, description="in: received; out: sent")
+    status: SendStatus | None = Field(None, description="Only mail written in solocrm with this status")
     after: date | None = Field(None, description="Sent on or after this day")
     before: date | None = Field(None, description="Sent on or before this day")
     ordering: Literal["-date", "date"] | None = None
@@ -45,6 +54,9 @@ class MessageFilter(ListFilter):
 
     def filter_direction(self, value: str | None) -> Q:
         return Q(direction=value) if value else Q()
+
+    def filter_status(self, value: str | None) -> Q:
+        return Q(status=value) if value else Q()
 
     def filter_after(self, value: date | None) -> Q:
         return date_range("date", value, None)
@@ -79,6 +91,18 @@ class MailMessageOut(Schema):
     auth_failed: bool = Field(description="The receiving server reported a DMARC failure: maybe forged")
     size: int
     attachments: list[MailAttachmentOut]
+    status: str = Field(
+        description="Mail written in solocrm: scheduled, sending, sent, outbox, failed, unknown, "
+        "cancelled ('' for synced mail); see docs/mail.md"
+    )
+    send_at: datetime | None
+    sent_at: datetime | None
+    send_error: str
+    deal: uuid.UUID | None
+
+    @staticmethod
+    def resolve_deal(obj: MailMessage) -> uuid.UUID | None:
+        return ref(obj.deal)
 
     @staticmethod
     def resolve_thread(obj: MailMessage) -> uuid.UUID:
@@ -94,7 +118,7 @@ class MailMessageOut(Schema):
 
 
 def _messages():
-    return services.messages().prefetch_related("attachments")
+    return services.messages().select_related("deal").prefetch_related("attachments")
 
 
 @router.get("/messages", response=responses({200: list[MailMessageOut]}), tags=["messages"])
@@ -107,3 +131,125 @@ def list_messages(request: HttpRequest, filters: Query[MessageFilter]):
 @router.get("/messages/{uuid}", response=responses({200: MailMessageOut}), tags=["messages"])
 def get_message(request: HttpRequest, uuid: str):
     return access.get_for(request.user, _messages(), uuid)
+
+
+# --- writing: POST /messages (mail/outgoing.py) ------------------------------------------------
+
+
+class AttachmentIn(WriteSchema):
+    filename: str = Field(min_length=1, max_length=255)
+    content: str = Field(description="The file, base64-encoded", max_length=40_000_000)
+
+
+class MessageIn(WriteSchema):
+    to: str = Field(
+        min_length=1, max_length=254, description="The contact: its public id or one of its e-mail addresses"
+    )
+    subject: str | None = Field(
+        None, max_length=300, description="Merge fields allowed; default: the template's"
+    )
+    body: str | None = Field(
+        None, max_length=100_000, description="Markdown with merge fields; default: the template's"
+    )
+    template: str | None = Field(None, max_length=100, description="A template's name or public id")
+    cc: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, max_length=20)
+    reply_to: uuid.UUID | None = Field(None, description="The message this answers (threads it)")
+    thread: uuid.UUID | None = Field(None, description="The conversation to add it to")
+    deal: uuid.UUID | None = Field(None, description="The deal it is about")
+    account: uuid.UUID | None = Field(None, description="Send from this account (default: docs/mail.md)")
+    send_at: datetime | None = Field(None, description="Send later, at this time (with a time zone)")
+    merge: dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=dict, max_length=50, description="Extra merge values"
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+
+
+def _template(value: str | None) -> MailTemplate | None:
+    if not value:
+        return None
+    found = MailTemplate.objects.filter(name=value).first()
+    if found is None:
+        try:
+            found = MailTemplate.objects.filter(uuid=uuid.UUID(value)).first()
+        except ValueError:
+            found = None
+    if found is None:
+        raise NinjaValidationError(
+            [
+                {
+                    "loc": ["body", "payload", "template"],
+                    "msg": _("no template with this name or id"),
+                    "type": "value_error",
+                }
+            ]
+        )
+    return found
+
+
+def _files(payload: MessageIn) -> list[outgoing.OutgoingFile]:
+    files = []
+    for index, item in enumerate(payload.attachments):
+        try:
+            data = base64.b64decode(item.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise NinjaValidationError(
+                [
+                    {
+                        "loc": ["body", "payload", "attachments", index, "content"],
+                        "msg": _("not base64"),
+                        "type": "value_error",
+                    }
+                ]
+            ) from None
+        files.append(outgoing.OutgoingFile(item.filename, data))
+    return files
+
+
+@router.post("/messages", response=responses({201: MailMessageOut, 502: ErrorOut}), tags=["messages"])
+def send_message(request: HttpRequest, payload: MessageIn):
+    """Write an e-mail to a contact: now, or later with ``send_at``. Answers the stored message
+    (status ``sent``, ``outbox`` or ``scheduled``); 502 when the server refused it (it is kept
+    with status ``failed``)."""
+    template = _template(payload.template)
+    subject = payload.subject if payload.subject is not None else (template.subject if template else "")
+    body = payload.body if payload.body is not None else (template.body if template else "")
+    if not body.strip():
+        raise HttpError(422, _("Give a body or a template."))
+    try:
+        contact = outgoing.find_recipient(payload.to)
+    except DjangoValidationError as error:
+        raise NinjaValidationError(
+            [{"loc": ["body", "payload", "to"], "msg": " ".join(error.messages), "type": "value_error"}]
+        ) from None
+    try:
+        message = outgoing.send_mail(
+            to=contact,
+            subject=subject,
+            body=body,
+            user=request.user,
+            account=resolve(request.user, MailAccount, payload.account, "account"),
+            reply_to=resolve(request.user, MailMessage, payload.reply_to, "reply_to"),
+            thread=resolve(request.user, MailThread, payload.thread, "thread"),
+            cc=payload.cc,
+            attachments=_files(payload),
+            send_at=payload.send_at,
+            merge=payload.merge,
+            deal=resolve(request.user, Deal, payload.deal, "deal"),
+        )
+    except outgoing.SendError as error:
+        return Status(502, {"detail": _("The e-mail was not sent: %(error)s") % {"error": error}})
+    return Status(201, _messages().get(pk=message.pk))
+
+
+class MailTemplateOut(Schema):
+    uuid: uuid.UUID
+    name: str
+    subject: str
+    body: str
+
+
+@router.get("/mail-templates", response=responses({200: list[MailTemplateOut]}), tags=["messages"])
+@paginate(Pagination)
+def list_templates(request: HttpRequest):
+    """The e-mail templates, by name."""
+    return templating.templates()

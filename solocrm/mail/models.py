@@ -6,8 +6,11 @@ it was seen is a ``MailMessageCopy`` keyed by (account, folder, UIDVALIDITY, UID
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -25,6 +28,9 @@ class Security(models.TextChoices):
 class Direction(models.TextChoices):
     IN = "in", _("Received")
     OUT = "out", _("Sent")
+
+
+STALE_SENDING = timedelta(minutes=15)  # "sending" for longer: interrupted (mail/outgoing.py)
 
 
 class SendStatus(models.TextChoices):
@@ -207,6 +213,18 @@ class MailMessage(PublicModel):
 
     def __str__(self) -> str:
         return self.subject or self.message_key
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show: "sending" for more than 15 minutes means a crash stopped it (the
+        worker's clock marks it so; pages, which only read, say it already)."""
+        if self.status == SendStatus.SENDING and self.updated_at < timezone.now() - STALE_SENDING:
+            return SendStatus.UNKNOWN
+        return self.status
+
+    @property
+    def shown_status_label(self) -> str:
+        return SendStatus(self.shown_status).label if self.shown_status else ""
 
 
 class MailMessageCopy(models.Model):

@@ -28,6 +28,7 @@ import logging
 import os
 import smtplib
 import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,7 +45,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task_backends
@@ -63,6 +64,7 @@ from solocrm.sales.quotes.attachments import kind_of as file_kind
 
 from . import parsing, templating
 from .models import (
+    STALE_SENDING,
     Direction,
     MailAccount,
     MailAttachment,
@@ -432,10 +434,17 @@ def _retryable(error: Exception, connected: bool) -> bool:
 def _transmit(message: MailMessage) -> bool:
     """Send a message already marked ``sending``; record the outcome. True when a failure may
     be retried later."""
-    outbox = message.account_id is None and mail_goes_to_outbox()
+    account = message.account
+    # Django's backend sends it when the account has no SMTP server: maybe only to the outbox
+    outbox = (account is None or not account.smtp_host) and mail_goes_to_outbox()
     message.date = timezone.now()  # the Date header says when it left
-    email = build(message)
-    connection = _connection(message.account)
+    try:
+        email = build(message)
+    except OSError as error:  # an attachment's file is gone from the disk
+        logger.error("mail %s: cannot build the message: %s", message.message_key, error)
+        _failed(message, str(error))
+        return False
+    connection = _connection(account)
     connected = False
     try:
         connection.open()
@@ -534,7 +543,7 @@ def deliver(message: MailMessage) -> str:
     if message.send_at and message.send_at > timezone.now() + timedelta(seconds=30):
         return "not due"
     claimed = MailMessage.objects.filter(pk=message.pk, status=SendStatus.SCHEDULED).update(
-        status=SendStatus.SENDING, attempts=F("attempts") + 1
+        status=SendStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )  # committed before the server is contacted: a second runner finds "sending" and stops
     if not claimed:
         return "skipped"
@@ -564,8 +573,10 @@ def send_again(message: MailMessage, *, user=None) -> MailMessage:
     """Queue a message that failed (or was interrupted) to be sent now; ValidationError for one
     already sent, scheduled or sending."""
     again = MailMessage.objects.filter(
-        pk=message.pk, status__in=[SendStatus.FAILED, SendStatus.UNKNOWN, SendStatus.CANCELLED]
-    ).update(status=SendStatus.SCHEDULED, send_at=timezone.now())
+        Q(status__in=[SendStatus.FAILED, SendStatus.UNKNOWN, SendStatus.CANCELLED])
+        | Q(status=SendStatus.SENDING, updated_at__lt=timezone.now() - STALE_SENDING),
+        pk=message.pk,
+    ).update(status=SendStatus.SCHEDULED, send_at=timezone.now(), updated_at=timezone.now())
     if not again:
         raise ValidationError(_("Only an e-mail that was not sent can be sent again."))
     message.refresh_from_db()
@@ -587,6 +598,7 @@ def due_unqueued(now: datetime | None = None) -> int:
     """Queue scheduled messages that are due and have no job waiting (a backend that cannot
     wait, a lost task): the worker's clock may call this; returns how many."""
     now = now or timezone.now()
+    mark_interrupted()
     waiting = set(Job.objects.filter(kind=KIND, status__in=ACTIVE).values_list("params__message", flat=True))
     count = 0
     for message in MailMessage.objects.filter(status=SendStatus.SCHEDULED, send_at__lte=now):
@@ -597,3 +609,86 @@ def due_unqueued(now: datetime | None = None) -> int:
 
 
 __all__ = ["OutgoingFile", "SendError", "default_account", "deliver", "preview", "schedule", "send_mail"]
+
+
+# --- what the compose page, the API and the command line share ---------------------------------
+
+
+def find_recipient(value: str) -> Contact:
+    """The contact ``value`` names: a public id, or an e-mail address (primary or other,
+    through the identity rules); ValidationError when none does."""
+    value = (value or "").strip()
+    try:
+        key = uuid.UUID(value)
+    except ValueError:
+        key = None
+    if key is not None:
+        found = Contact.objects.select_related("company").filter(uuid=key).first()
+    else:
+        _no_line_breaks(value, _("address"))
+        found, _reason = identity.find_contact(email=value) if "@" in value else (None, "")
+    if found is None:
+        raise ValidationError(
+            _("No contact has the address “%(value)s”. Add the contact first.") % {"value": value}
+        )
+    return found
+
+
+def _quoted(message: MailMessage) -> str:
+    """The parent's text as a Markdown quote, headed "On <date>, <sender> wrote:"."""
+    when = timezone.localtime(message.date).strftime("%Y-%m-%d %H:%M")
+    head = _("On %(date)s, %(sender)s wrote:") % {
+        "date": when,
+        "sender": message.from_name or message.from_address,
+    }
+    lines = (message.text or "").strip().splitlines()[:200]
+    return "\n\n" + head + "\n" + "\n".join("> " + line for line in lines)
+
+
+def _prefixed(prefix: str, subject: str) -> str:
+    stripped = subject.strip()
+    if parsing.subject_key(stripped) != stripped.casefold() and stripped.lower().startswith(prefix.lower()):
+        return stripped  # already "Re: …"
+    return f"{prefix} {stripped}".strip()[:300]
+
+
+def reply_defaults(message: MailMessage) -> dict[str, str]:
+    """Subject and body a reply to ``message`` starts with; the recipient is its contact."""
+    return {"subject": _prefixed("Re:", message.subject), "body": _quoted(message)}
+
+
+def forward_defaults(message: MailMessage) -> dict[str, str]:
+    """Subject and body of a forward: the original's headers and text, quoted."""
+    when = timezone.localtime(message.date).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        "---------- " + _("Forwarded message") + " ----------",
+        _("From: %(value)s") % {"value": formataddr((message.from_name, message.from_address))},
+        _("Date: %(value)s") % {"value": when},
+        _("Subject: %(value)s") % {"value": message.subject},
+        _("To: %(value)s") % {"value": ", ".join(message.to_addresses)},
+        "",
+        (message.text or "").strip(),
+    ]
+    return {
+        "subject": _prefixed("Fwd:", message.subject),
+        "body": "\n\n" + "\n".join(lines),
+    }
+
+
+def written_here():
+    """Messages written in solocrm (any status), newest first, with what their lists show."""
+    return (
+        MailMessage.objects.exclude(status="")
+        .select_related("contact", "account", "written_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def mark_interrupted(older_than: timedelta = STALE_SENDING) -> int:
+    """Messages left "sending" by a crash of a web request (no job to look after them) become
+    "unknown" after a while, so the outbox page says what is known."""
+    limit = timezone.now() - older_than
+    return MailMessage.objects.filter(status=SendStatus.SENDING, updated_at__lt=limit).update(
+        status=SendStatus.UNKNOWN,
+        send_error=_("Interrupted while sending: it may have gone out. Check your Sent folder."),
+    )

@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 
 from solocrm.contacts.models import Contact
 from solocrm.lib.business import business_settings
+from solocrm.users.models import AuditLog
+
+from .models import MailTemplate
 
 _library = Library()
 _library.filter("default", default_filter)
@@ -103,9 +106,37 @@ def render(text: str, values: dict[str, Any]) -> str:
     """``text`` with its merge fields filled from ``values``; ValidationError when the
     template uses anything but variables and the ``default`` filter."""
     if "{" not in text:
-        return text
+        return "".join([text])
     template = compile_template(text)
     try:
-        return template.render(Context(_plain(values), autoescape=False))
+        rendered = template.render(Context(_plain(values), autoescape=False))
     except Exception as error:  # a value that breaks the default filter's argument, etc.
         raise ValidationError(_("The merge fields cannot be filled: %(error)s") % {"error": error}) from None
+    # Django marks a template's output safe for HTML: this is Markdown or a subject, not HTML,
+    # so it must be escaped wherever it is shown — hand back a plain str.
+    return "".join([rendered])
+
+
+# --- stored templates --------------------------------------------------------------------------
+
+
+def templates():
+    return MailTemplate.objects.order_by("name")
+
+
+def save_template(template: MailTemplate, *, actor=None) -> MailTemplate:
+    """Save a MailTemplate (merge fields checked) and record it in the audit log."""
+    compile_template(template.subject)
+    compile_template(template.body)
+    created = template.pk is None
+    template.full_clean()
+    template.save()
+    AuditLog.record(
+        actor, "mail.template.create" if created else "mail.template.update", template, summary=template.name
+    )
+    return template
+
+
+def delete_template(template: MailTemplate, *, actor=None) -> None:
+    AuditLog.record(actor, "mail.template.delete", template, summary=template.name)
+    template.delete()

@@ -3,6 +3,7 @@ tests of mail written from the CRM. Import the fixtures into a test module."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from email import policy
 from email.message import EmailMessage
@@ -27,11 +28,14 @@ class Inbox:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.port = 0
         self.refuse_with: str = ""  # e.g. "451 try later": the DATA answer
+        self.hold = 0.0  # seconds to wait before answering DATA (a sender killed meanwhile)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         if self.refuse_with:
             return self.refuse_with
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.hold:
+            await asyncio.sleep(self.hold)
         return "250 OK"
 
     def parsed(self, index: int = -1) -> EmailMessage:

@@ -3,8 +3,11 @@ headers and both parts, is stored once, and lands on the timeline (stopping spee
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from solocrm.contacts.choices import InteractionKind
 from solocrm.contacts.models import Contact, Interaction
@@ -82,6 +85,7 @@ def test_merge_fields_take_their_defaults_and_the_extras(send_account, smtp_serv
     )
     assert message.subject == "Ticket T-7"
     assert message.text == "Hello there, about T-7."
+    assert type(message.text) is str and type(message.subject) is str  # not marked safe for HTML
 
 
 @pytest.mark.parametrize(
@@ -216,3 +220,27 @@ def test_the_default_account_is_the_named_one_or_the_first_active_with_smtp(send
     assert outgoing.default_account() == other  # "Another" < "Studio"
     settings.SOLOCRM_MAIL_SEND_ACCOUNT = "Studio"
     assert outgoing.default_account() == send_account
+
+
+def test_an_account_without_smtp_sends_through_the_settings_and_says_outbox_when_there_is_none(
+    db, lead, settings, tmp_path
+):
+    settings.EMAIL_BACKEND = "solocrm.users.mail.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "outbox"
+    settings.SOLOCRM_ATTACHMENT_DIR = tmp_path
+    reading_only = outgoing.MailAccount.objects.create(
+        name="Read", email="me@example.com", imap_host="h", imap_user="u"
+    )
+    message = send_mail(to=lead, subject="Hi", body="Hello", account=reading_only)
+    assert message.status == SendStatus.OUTBOX and message.from_address == "me@example.com"
+
+
+def test_an_attachment_gone_from_the_disk_fails_the_message_not_the_caller(send_account, smtp_server, lead):
+    message = send_mail(
+        to=lead, subject="Later", body="x", attachments=[OutgoingFile("plan.pdf", PDF)],
+        send_at=timezone.now() + timedelta(hours=1),
+    )  # fmt: skip
+    outgoing.attachment_path(message.attachments.get()).unlink()
+    MailMessage.objects.filter(pk=message.pk).update(send_at=timezone.now())
+    assert outgoing.deliver(MailMessage.objects.get(pk=message.pk)) == SendStatus.FAILED
+    assert smtp_server.messages == []

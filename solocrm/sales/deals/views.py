@@ -29,7 +29,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from solocrm.contacts.models import Contact
 from solocrm.contacts.views import _filter_from
-from solocrm.lib.access import get_for, role_required
+from solocrm.lib import email_links
+from solocrm.lib.access import can, get_for, role_required
 from solocrm.lib.business import business_settings
 from solocrm.lib.http import next_url, vary_on_htmx, wants_partial
 from solocrm.lib.roles import Action
@@ -323,7 +324,16 @@ def _detail_context(request: HttpRequest, deal: Deal, **extra: Any) -> dict[str,
         "order_link": order_url(deal) if deal.order_id else "",
         "today": timezone.localdate(),
         "pipeline_count": Pipeline.objects.count(),
+        "compose_url": _compose_url(request, deal),
     }
+
+
+def _compose_url(request: HttpRequest, deal: Deal) -> str:
+    """The deal's "E-mail" button: the compose page (linked to the deal) when e-mail can be sent
+    from the CRM, else mailto:, else nothing (no contact with an address, or a viewer)."""
+    if not can(request.user, Action.EDIT) or deal.contact is None or not deal.contact.email:
+        return ""
+    return email_links.compose_url(deal=deal.uuid) or f"mailto:{deal.contact.email}"
 
 
 @role_required(Action.VIEW)

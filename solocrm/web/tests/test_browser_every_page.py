@@ -97,6 +97,7 @@ def _pages() -> dict[str, str]:
     from solocrm.analytics.models import FittedModel
     from solocrm.analytics.views import persona_rows
     from solocrm.contacts.models import Company, Contact, ImportJob
+    from solocrm.mail.models import MailTemplate
     from solocrm.sales.models import Deal, LeadForm, Product, Quote, Task
     from solocrm.sales.quotes.services import accept_path
 
@@ -111,6 +112,9 @@ def _pages() -> dict[str, str]:
     twins = list(Contact.objects.order_by("id")[:2])
     persona = persona_rows(FittedModel.latest(ModelKind.PERSONAS))[0]
     ticket, canned = _support_records(contact)
+    mail_template, _new = MailTemplate.objects.get_or_create(
+        name="Follow-up", defaults={"subject": "About {{ company }}", "body": "Hello {{ first_name }}"}
+    )
     pages = {
         "today": reverse("web:home"),
         "contacts": reverse("contacts:list"),
@@ -143,6 +147,12 @@ def _pages() -> dict[str, str]:
         "lead-form-detail": reverse("sales:leadform_detail", args=[form.uuid]),
         "lead-form-edit": reverse("sales:leadform_edit", args=[form.uuid]),
         "lead-form-new": reverse("sales:leadform_create"),
+        "compose": reverse("mail_compose:compose") + f"?contact={contact.uuid}&deal={deal.uuid}",
+        "mail-written": reverse("mail_compose:sent"),
+        "mail-templates": reverse("mail_compose:templates"),
+        "mail-template-new": reverse("mail_compose:template_create"),
+        "mail-template-edit": reverse("mail_compose:template_edit", args=[mail_template.uuid]),
+        "mail-signature": reverse("mail_compose:signature"),
         "board": reverse("sales:board"),
         "pipeline-settings": reverse("sales:pipeline_settings"),
         "deals": reverse("sales:deal_list"),

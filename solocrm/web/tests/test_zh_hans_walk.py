@@ -381,7 +381,19 @@ KWARGS = {
     "support:canned_edit": lambda w: {"public_id": w["canned"].uuid},
     "support:canned_delete": None,  # POST only
     "helpdesk_public:csat": lambda w: {"token": w["csat_token"]},
+    "mail_compose:cancel": None,  # POST only
+    "mail_compose:send_again": None,  # POST only
+    "mail_compose:template_": lambda w: {"public_id": _mail_template().uuid},
 }
+
+
+def _mail_template():
+    from solocrm.mail.models import MailTemplate
+
+    template, _new = MailTemplate.objects.get_or_create(
+        name="跟进", defaults={"subject": "关于 {{ company }}", "body": "您好 {{ first_name }}"}
+    )
+    return template
 
 # States a plain GET does not show: empty searches, filters, forms sent back with errors.
 EXTRA_GETS = [

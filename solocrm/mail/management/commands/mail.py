@@ -1,4 +1,5 @@
 """solocrm mail sync [--account NAME] [--json] | solocrm mail accounts list|add|test
+| solocrm mail send --to EMAIL|UUID --subject … --body-file F [--template NAME] [--at ISO]
 
 Sync mailboxes in the foreground (recorded as background jobs, so the job page shows them) and
 manage mail accounts. A password is read from the terminal without echo, or from the first
@@ -17,12 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from solocrm.jobs.services import JobBusy
-from solocrm.mail import jobs, services, sync
+from solocrm.mail import cli_send, jobs, services, sync
 from solocrm.mail.models import MailAccount, Security
 
 
 class Command(BaseCommand):
-    help = _("E-mail: `mail sync` reads the mailboxes, `mail accounts` lists, adds and tests accounts.")
+    help = _(
+        "E-mail: `mail sync` reads the mailboxes, `mail accounts` lists, adds and tests accounts, "
+        "`mail send` writes to a contact."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,10 +50,13 @@ class Command(BaseCommand):
         )
         test = what.add_parser("test", help=_("Log in and list the folders that would be read."))
         test.add_argument("name")
+        cli_send.add_arguments(sub)
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "sync":
             self.sync(options)
+        elif action == "send":
+            cli_send.run(options, self.stdout.write)
         else:
             {"list": self.list, "add": self.add, "test": self.test}[options["accounts_action"]](options)
 

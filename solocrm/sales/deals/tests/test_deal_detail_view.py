@@ -102,7 +102,7 @@ def test_the_page_query_count_does_not_grow_with_tasks_and_activity(
             kind="note", subject=f"Note {i}", contact=ada, deal=deal, occurred_at=timezone.now()
         )
         move_deal(deal, deal.pipeline.stages.all()[i % 3])
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):  # 17th: may e-mail be sent from the CRM (E-mail button)
         assert owner_client.get(_url(deal)).status_code == 200
 
 
