@@ -18,6 +18,7 @@ urlpatterns = [
     path("calendar/<str:token>.ics", tasks_views.calendar_feed, name="calendar_feed"),
     path("q/", include("solocrm.sales.quotes.urls_public")),
     path("mail/compose/", include("solocrm.mail.urls_compose")),  # writing e-mail
+    path("support/kb/", include("solocrm.support.kb.urls")),  # the knowledge base (staff)
     path("analytics/", include("solocrm.analytics.urls")),
     path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),

@@ -10,7 +10,6 @@ and ``Article.get_absolute_url(language=None)``, the public page."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,16 +17,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from ninja import Field
 
 from solocrm.contacts.services import apply_changes
-from solocrm.lib.filters import ListFilter
 from solocrm.lib.search import MAX_TERMS, SearchQuery, Term, fold, rank
 from solocrm.lib.search_index import index_match
 from solocrm.users.models import AuditLog
@@ -38,6 +35,7 @@ from .models import Article, ArticleTranslation, ArticleVote, Category, HelpCent
 MIN_INDEXED = 3  # the trigram index looks up three characters or more
 CANDIDATES = 50  # language versions read to pick the best few: a help centre is small
 MAX_QUERY = 200
+MAX_PREVIEW = 100_000
 VOTE_TOKEN_SALT = "solocrm.support.kb.vote"  # noqa: S105 - a salt, not a secret
 VOTE_TOKEN_MAX_AGE = 24 * 3600
 
@@ -73,6 +71,12 @@ def public_category(slug: str) -> Category | None:
 
 def categories() -> QuerySet[Category]:
     return Category.objects.all()
+
+
+def categories_with_counts() -> QuerySet[Category]:
+    """Categories with ``article_count`` and ``published_count`` (one query)."""
+    published = Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
+    return Category.objects.annotate(article_count=Count("articles"), published_count=published)
 
 
 def public_sections(language: str) -> list[tuple[Category | None, list[Article]]]:
@@ -185,49 +189,9 @@ def search_articles(query: str, language: str | None = None, limit: int = 5) -> 
 # --- the staff's list ---------------------------------------------------------------------------
 
 
-class ArticleFilter(ListFilter):
-    """The articles list's one filter (web list, API)."""
-
-    q: str | None = Field(None, max_length=MAX_QUERY, description="Words in the title or text")
-    category: str | None = Field(
-        None, max_length=100, description="Category slug or public id; “none”: without a category"
-    )
-    status: ArticleStatus | None = None
-    language: Language | None = Field(None, description="Has a version in this language")
-
-    orderings = {
-        "updated": ("-updated_at", "-id"),
-        "published": ("-published_at", "-id"),
-        "slug": ("slug",),
-        "helpful": ("-helpful_yes", "-id"),
-    }
-    default_ordering = "updated"
-
-    def filter_q(self, value: str | None) -> Q:
-        words = query_words(value)
-        if not words:
-            return Q()
-        return Q(pk__in=ArticleTranslation.objects.filter(matching_versions(words)).values("article_id"))
-
-    def filter_category(self, value: str | None) -> Q:
-        if not value:
-            return Q()
-        if value == "none":
-            return Q(category__isnull=True)
-        if re.fullmatch(r"[0-9a-fA-F-]{32,36}", value):
-            return Q(category__uuid=value) | Q(category__slug=value)
-        return Q(category__slug=value)
-
-    def filter_status(self, value: str | None) -> Q:
-        return Q(status=value) if value else Q()
-
-    def filter_language(self, value: str | None) -> Q:
-        return Q(translations__language=value) if value else Q()
-
-
-def staff_articles(article_filter: ArticleFilter | None = None) -> QuerySet[Article]:
-    articles = with_versions(Article.objects.all())
-    return (article_filter or ArticleFilter()).apply(articles)
+def staff_articles(article_filter) -> QuerySet[Article]:
+    """Every article (drafts too) through the list's filter (kb.filters.ArticleFilter)."""
+    return article_filter.apply(with_versions(Article.objects.all()))
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -476,3 +440,13 @@ def public_base_url(request: HttpRequest | None) -> str:
 def public_url(article: Article, request: HttpRequest | None = None, language: str | None = None) -> str:
     """The article's public page as an absolute URL (for links in e-mails and replies)."""
     return public_base_url(request) + article.get_absolute_url(language)
+
+
+def markdown_link(article: Article, request: HttpRequest | None = None) -> str:
+    """``[title](absolute address)`` of a found article (search_articles), in the language that
+    matched; brackets in the title are escaped so the link stays one link."""
+    version = getattr(article, "found", None) or article.translation_for(None)
+    language = version.language if version else None
+    title = (version.title if version else article.slug).replace("\\", "\\\\")
+    title = title.replace("[", "\\[").replace("]", "\\]")
+    return f"[{title}]({public_url(article, request, language)})"

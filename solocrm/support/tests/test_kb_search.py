@@ -84,3 +84,15 @@ def test_the_absolute_url_is_the_public_page():
     article = make_article(en=("Refunds", "Money back."), slug="refunds")
     assert article.get_absolute_url() == "/help/articles/refunds/"
     assert article.get_absolute_url("zh") == "/help/articles/refunds/?lang=zh-hans"
+
+
+def test_global_search_finds_articles_drafts_included_for_the_team(owner, viewer):
+    from solocrm.lib.search import search
+
+    draft = make_article(zh=("退款草稿", "申请退款"), status=ArticleStatus.DRAFT)
+    _query, results = search("退款", owner, kinds=["articles"])
+    assert [r.uuid for r in results] == [str(draft.uuid)]
+    assert results[0].url == f"/support/kb/{draft.uuid}/" and results[0].icon == "circle-help"
+    assert "<mark>退款</mark>" in results[0].title_html
+    assert search("退款", None, kinds=["articles"])[1] == []
+    assert search("+44 20 7946 0958", viewer, kinds=["articles"])[1] == []

@@ -395,6 +395,7 @@ def _mail_template():
     )
     return template
 
+
 # States a plain GET does not show: empty searches, filters, forms sent back with errors.
 EXTRA_GETS = [
     ("contacts:list", "?q=zzzzzz"),
