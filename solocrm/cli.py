@@ -17,6 +17,7 @@ DATABASE_COMMANDS = {
     "dedupe",
     "demo",
     "export",
+    "helpdesk",
     "import",
     "jobs",
     "mail",

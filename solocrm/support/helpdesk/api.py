@@ -53,25 +53,8 @@ class ReportOut(Schema):
     weeks: list[WeekOut]
 
 
-def _durations(figures: reports.Durations) -> dict:
-    return {
-        "count": figures.count,
-        "median_minutes": figures.median_minutes,
-        "p90_minutes": figures.p90_minutes,
-        "with_target": figures.with_target,
-        "within_target": figures.within_target,
-        "within_sla": figures.within_sla,
-    }
-
-
 @router.get("/support/reports", response=responses({200: ReportOut}))
 def support_reports(request: HttpRequest, params: Query[ReportParams]):
     """Tickets opened and solved, first-response and resolution times against SLA, CSAT by week
     (the figures of /support/reports/; CSAT by customer segment is under analytics)."""
-    report = reports.support_report(params.weeks)
-    return {
-        **{k: getattr(report, k) for k in ("since", "until", "opened", "solved", "weeks")},
-        **{k: getattr(report, k) for k in ("csat_average", "csat_satisfied", "csat_responses")},
-        "first_response": _durations(report.first_response),
-        "resolution": _durations(report.resolution),
-    }
+    return reports.as_dict(reports.support_report(params.weeks))

@@ -13,8 +13,9 @@ The page (views.reports), the API (api.py) and analytics' CSAT by segment read t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -229,3 +230,14 @@ def support_report(weeks: int = DEFAULT_WEEKS, *, now: datetime | None = None) -
         csat_responses=csat["n"],
         weeks=rows,
     )
+
+
+def as_dict(report: SupportReport) -> dict[str, Any]:
+    """The report as plain values (the API's answer and the CLI's JSON)."""
+    data = asdict(report)
+    for key in ("first_response", "resolution"):
+        data[key]["within_sla"] = getattr(report, key).within_sla
+    data["since"], data["until"] = report.since.isoformat(), report.until.isoformat()
+    for week in data["weeks"]:
+        week["week"] = week["week"].isoformat()
+    return data

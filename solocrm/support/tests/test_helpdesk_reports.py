@@ -196,3 +196,30 @@ def test_the_api_gives_the_same_figures(viewer_client, tickets, monkeypatch):
 def test_the_api_refuses_a_bad_number_of_weeks(viewer_client):
     assert viewer_client.get("/api/v1/support/reports?weeks=0").status_code == 422
     assert viewer_client.get("/api/v1/support/reports?weeks=abc").status_code == 422
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_command_prints_the_tables_and_the_json(tickets):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("helpdesk", "report", "--weeks", "4", stdout=out)
+    text = out.getvalue()
+    assert "First response" in text and "By week" in text
+    out = StringIO()
+    call_command("helpdesk", "report", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert len(data["weeks"]) == reports.DEFAULT_WEEKS and "within_sla" in data["first_response"]
+
+
+def test_the_command_refuses_a_bad_number_of_weeks():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("helpdesk", "report", "--weeks", "0")
