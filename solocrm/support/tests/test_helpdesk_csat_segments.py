@@ -71,3 +71,17 @@ def test_the_api_gives_the_same_rows(viewer_client, answers):
 
 def test_a_stranger_gets_nothing(client, owner):
     assert client.get("/api/v1/analytics/support-csat").status_code == 401
+
+
+def test_the_satisfaction_page_costs_the_same_with_more_answers(viewer_client, answers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer_client.get("/analytics/satisfaction/")  # a session's first request fills caches
+    with CaptureQueriesContext(connection) as few:
+        viewer_client.get("/analytics/satisfaction/")
+    for number in range(10, 40):
+        answer(number, 4, "loyal")
+    with CaptureQueriesContext(connection) as many:
+        viewer_client.get("/analytics/satisfaction/")
+    assert len(many) == len(few)

@@ -223,3 +223,14 @@ def test_the_command_refuses_a_bad_number_of_weeks():
 
     with pytest.raises(CommandError):
         call_command("helpdesk", "report", "--weeks", "0")
+
+
+def test_the_page_costs_the_same_with_more_tickets(owner_client, tickets):
+    owner_client.get("/support/reports/")  # the first request of a session reads what later ones have cached
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get("/support/reports/")
+    for number in range(20, 50):
+        ticket(number, at(9, 8), first_responded_at=at(9, 9), solved_at=at(9, 10), csat=(4, at(9, 11)))
+    with CaptureQueriesContext(connection) as many:
+        owner_client.get("/support/reports/")
+    assert len(many) == len(few)
