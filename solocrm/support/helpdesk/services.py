@@ -41,6 +41,7 @@ from solocrm.support.tickets.choices import EventKind, TicketSource
 from solocrm.support.tickets.hooks import on_solved
 from solocrm.support.tickets.models import Ticket, TicketEvent
 from solocrm.support.tickets.services import create_ticket
+from solocrm.users.models import AuditLog
 
 from .models import CSAT_MAX, CSAT_MIN, CsatAnswer
 
@@ -255,6 +256,8 @@ def record_csat(ticket: Ticket, score: int, comment: str = "", *, now: datetime 
             data={"score": score, "changed": changed},
             created_at=now,
         )
+        summary = f"#{ticket.number}: {score}" + (" (changed)" if changed else "")
+        AuditLog.record(None, "ticket.csat", ticket, summary=summary)
     return answer
 
 

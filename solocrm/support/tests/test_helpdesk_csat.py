@@ -19,6 +19,7 @@ from solocrm.support.helpdesk import services
 from solocrm.support.helpdesk.models import CsatAnswer
 from solocrm.support.tickets.choices import EventKind, TicketStatus
 from solocrm.support.tickets.models import Ticket, TicketEvent
+from solocrm.users.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,8 @@ def test_the_post_records_the_answer_on_the_timeline_and_the_ticket(client):
     assert entry.data["metric"] == "csat" and entry.data["score"] == 5
     event = TicketEvent.objects.get(kind=EventKind.CSAT)
     assert event.ticket == ticket and event.data == {"score": 5, "changed": False}
+    audit = AuditLog.objects.get(action="ticket.csat")
+    assert (audit.actor, audit.object_uuid, audit.summary) == (None, ticket.uuid, "#1: 5")
 
 
 def test_the_page_may_record_another_score_than_the_link_preselected(client):
