@@ -253,7 +253,8 @@ def record_csat(ticket: Ticket, score: int, comment: str = "", *, now: datetime 
             ticket=ticket,
             kind=EventKind.CSAT,
             body=comment,
-            data={"score": score, "changed": changed},
+            # "to": what the ticket page's history prints after the event's name ("… : 4 / 5")
+            data={"score": score, "changed": changed, "to": f"{score} / {CSAT_MAX}"},
             created_at=now,
         )
         summary = f"#{ticket.number}: {score}" + (" (changed)" if changed else "")

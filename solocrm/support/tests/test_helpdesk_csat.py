@@ -89,7 +89,7 @@ def test_the_post_records_the_answer_on_the_timeline_and_the_ticket(client):
     assert entry.contact == ticket.contact
     assert entry.data["metric"] == "csat" and entry.data["score"] == 5
     event = TicketEvent.objects.get(kind=EventKind.CSAT)
-    assert event.ticket == ticket and event.data == {"score": 5, "changed": False}
+    assert event.ticket == ticket and event.data == {"score": 5, "changed": False, "to": "5 / 5"}
     audit = AuditLog.objects.get(action="ticket.csat")
     assert (audit.actor, audit.object_uuid, audit.summary) == (None, ticket.uuid, "#1: 5")
 
@@ -109,12 +109,17 @@ def test_changing_the_answer_keeps_one_answer_and_one_timeline_entry(client):
     assert answer.score == 5 and answer.changed_at is not None
     entry = Interaction.objects.get(kind=InteractionKind.SURVEY)
     assert entry.data["score"] == 5 and entry.body == "Fixed after all"
-    assert list(TicketEvent.objects.filter(kind=EventKind.CSAT).values_list("data", flat=True)) == [
-        {"score": 2, "changed": False},
-        {"score": 5, "changed": True},
-    ]
+    events = TicketEvent.objects.filter(kind=EventKind.CSAT).values_list("data", flat=True)
+    assert [(e["score"], e["changed"]) for e in events] == [(2, False), (5, True)]
     page = client.get(url(ticket, 3)).content.decode()
     assert "Your answer so far: 5 of 5" in page
+
+
+def test_the_ticket_page_shows_the_answer_in_its_history(client, owner_client):
+    ticket = solved_ticket()
+    client.post(url(ticket, 4), {"score": "4", "comment": "Thanks"})
+    page = owner_client.get(reverse("support:ticket", args=[ticket.uuid])).content.decode()
+    assert "Satisfaction answer: 4 / 5" in " ".join(page.split())
 
 
 def test_the_satisfaction_analytics_count_a_changed_answer_once(client):
