@@ -36,10 +36,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("g k", _("Go to Tasks"), "sales:task_list", "list-todo", "go"),
     Command("g p", _("Go to Products"), "sales:product_list", "package", "go"),
     Command("g a", _("Go to Analytics"), "analytics:overview", "chart-column", "go"),
+    Command("g u", _("Go to Support"), "support:queue", "life-buoy", "go"),
     Command("g s", _("Go to Search"), "web:search", "search", "go"),
     Command("n c", _("New contact"), "contacts:create", "user-plus", "new", Action.EDIT),
     Command("n o", _("New company"), "contacts:company_create", "building", "new", Action.EDIT),
     Command("n d", _("New deal"), "sales:deal_create", "handshake", "new", Action.EDIT),
+    Command("n t", _("New ticket"), "support:ticket_create", "life-buoy", "new", Action.EDIT),
     Command("n l", _("Log a call or meeting"), "sales:log_activity", "phone", "new", Action.EDIT),
     Command("n i", _("New import"), "contacts:import_upload", "upload", "new", Action.EDIT),
 )

@@ -134,6 +134,8 @@ def test_the_controls_save_and_a_stale_form_gets_409(owner_client, ticket, assis
     assert owner_client.post(url, form).status_code == 302
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority, ticket.assignee) == ("open", "high", assistant)
+    history = owner_client.get(reverse("support:ticket", args=[ticket.uuid])).content.decode()
+    assert "Priority changed: High" in history and "Tags changed: a, b" in history
     stale = owner_client.post(url, {**form, "priority": "low"})
     assert stale.status_code == 409 and "changed by someone else" in stale.content.decode()
     ticket.refresh_from_db()
@@ -193,6 +195,12 @@ def test_canned_replies_are_managed_and_inserted(owner_client, ticket, viewer):
         reverse("support:ticket", args=[ticket.uuid]), {"canned": canned.uuid}, headers={"HX-Request": "true"}
     )
     assert 'id="reply-box"' in fragment.content.decode() and "<html" not in fragment.content.decode()
+    typed = owner_client.get(
+        reverse("support:ticket", args=[ticket.uuid]),
+        {"canned": canned.uuid, "body": "Sorry for the wait."},
+        headers={"HX-Request": "true"},
+    )
+    assert "Sorry for the wait.\n\nHi Ada!" in typed.content.decode()  # typed text kept, canned after
     owner_client.post(
         reverse("support:canned_edit", args=[canned.uuid]), {"title": "Thank you", "body": "Hi"}
     )

@@ -95,7 +95,8 @@ class TicketOut(Schema):
 
 class EventOut(Schema):
     kind: str = Field(
-        description="customer_reply, agent_reply, note, status, priority, assign, merge, link, csat"
+        description="customer_reply, agent_reply, note, status, priority, assign, tags, subject, "
+        "merge, link, csat"
     )
     author: str | None
     body: str

@@ -40,4 +40,6 @@ class EventKind(models.TextChoices):
     ASSIGN = "assign", _("Assigned")
     MERGE = "merge", _("Merged")
     LINK = "link", _("Linked")
+    TAGS = "tags", _("Tags changed")
+    SUBJECT = "subject", _("Subject changed")
     CSAT = "csat", _("Satisfaction answer")

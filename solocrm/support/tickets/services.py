@@ -395,6 +395,7 @@ def update_ticket(
     if subject is not UNSET:
         new_subject = _clean_text(subject, MAX_SUBJECT, _("The subject"), required=True)
         if new_subject != ticket.subject:
+            _event(ticket, EventKind.SUBJECT, user, data={"from": ticket.subject, "to": new_subject})
             ticket.subject, changed = new_subject, True
     if priority is not UNSET and priority != ticket.priority:
         changed |= _change_priority(ticket, priority, user)
@@ -435,7 +436,7 @@ def _change_tags(ticket: Ticket, names: Iterable[str], user) -> bool:
     if before == after:
         return False
     ticket.tags.set(tags)
-    _event(ticket, EventKind.LINK, user, data={"tags": after, "before": before})
+    _event(ticket, EventKind.TAGS, user, data={"tags": after, "before": before})
     return True
 
 
@@ -492,8 +493,11 @@ def add_note(ticket: Ticket, body: str, *, user, version: int | None = None) -> 
 
 
 def support_account() -> MailAccount | None:
-    """The mailbox replies go out from: the support mailbox, when there is one."""
-    return MailAccount.objects.filter(is_support=True, active=True).order_by("pk").first()
+    """The mailbox replies go out from: the support mailbox, when there is one (one with its
+    own SMTP server first, then one being synced); None lets mail pick its default."""
+    accounts = list(MailAccount.objects.filter(is_support=True).order_by("pk"))
+    accounts.sort(key=lambda account: (not account.smtp_host, not account.active))
+    return accounts[0] if accounts else None
 
 
 def _last_customer_message(ticket: Ticket) -> MailMessage | None:

@@ -26,7 +26,7 @@ from solocrm.lib.roles import Action
 from solocrm.sales.models import Deal, Order
 
 from . import services
-from .choices import EventKind, TicketSource
+from .choices import EventKind, Priority, TicketSource, TicketStatus
 from .filters import TicketFilter
 from .forms import (
     BulkForm,
@@ -150,12 +150,9 @@ def _detail_context(request: HttpRequest, ticket: Ticket, forms: dict | None = N
         e for e in events if e.kind in (EventKind.CUSTOMER_REPLY, EventKind.AGENT_REPLY, EventKind.NOTE)
     ]
     changes = [e for e in events if e not in conversation]
-    reply_initial: dict[str, Any] = {"version": ticket.version}
-    canned_id = request.GET.get("canned")
-    if canned_id and _is_uuid(canned_id):
-        canned = CannedReply.objects.filter(uuid=canned_id).first()
-        if canned is not None:
-            reply_initial.update(body=services.fill_canned(canned, ticket), canned=canned.uuid)
+    for event in changes:
+        event.summary = _change_summary(event)
+    reply_initial: dict[str, Any] = {"version": ticket.version, **_inserted(request, ticket)}
     ticket.sla = services.sla_summary(ticket)
     return {
         "ticket": ticket,
@@ -181,6 +178,48 @@ def _detail_context(request: HttpRequest, ticket: Ticket, forms: dict | None = N
         "canned_replies": CannedReply.objects.order_by("title").only("uuid", "title"),
         "can_reply": bool(ticket.contact and ticket.contact.email),
     }
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _change_summary(event) -> str:
+    """What a change event says after its kind: "Status changed: Solved"."""
+    data = event.data or {}
+    if event.kind == EventKind.STATUS:
+        return _label(TicketStatus, data.get("to"))
+    if event.kind == EventKind.PRIORITY:
+        return _label(Priority, data.get("to"))
+    if event.kind == EventKind.ASSIGN:
+        return data.get("to") or _("nobody")
+    if event.kind == EventKind.TAGS:
+        return ", ".join(data.get("tags") or []) or "—"
+    if event.kind == EventKind.MERGE:
+        number = data.get("into") or data.get("from")
+        return f"#{number}" if number else ""
+    if event.kind == EventKind.LINK:
+        return " · ".join(str(v) for v in (data.get("deal"), data.get("order")) if v)
+    return str(data.get("to") or "")
+
+
+def _inserted(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    """The reply box's text after "Insert": what was typed (sent along by htmx) followed by
+    the canned reply picked, its merge fields filled in. A GET: nothing is saved."""
+    typed = request.GET.get("body", "")[: services.MAX_BODY].rstrip()
+    pieces = [typed] if typed else []
+    initial: dict[str, Any] = {}
+    canned_id = request.GET.get("canned", "")
+    canned = CannedReply.objects.filter(uuid=canned_id).first() if _is_uuid(canned_id) else None
+    if canned is not None:
+        pieces.append(services.fill_canned(canned, ticket))
+        initial["canned"] = canned.uuid
+    if pieces:
+        initial["body"] = "\n\n".join(pieces)
+    return initial
 
 
 @role_required(Action.VIEW)

@@ -51,6 +51,7 @@ def test_owners_get_the_new_menu_with_pages_that_exist(owner_client):
         reverse("sales:deal_create"),
         reverse("sales:deal_list"),
         reverse("sales:task_list") + "#new-task-title",
+        reverse("support:ticket_create"),
         reverse("contacts:import_upload"),
     ]
     for link in links:
