@@ -125,9 +125,14 @@ def send_mail(
     """Write ``body`` (Markdown with merge fields) to ``to``, now or at ``send_at``.
 
     Returns the stored message: status ``sent`` (or ``outbox`` when no mail server is set up),
-    or ``scheduled`` for later. Raises ValidationError for bad input (no address, a line break
-    in the subject or an address, a template error, a refused file) — nothing is stored then —
-    and SendError when the server refuses (the message is stored as ``failed``)."""
+    or ``scheduled`` when ``send_at`` is given. Raises ValidationError for bad input (no
+    address, a line break in the subject or an address, a template error, a refused file) —
+    nothing is stored then — and SendError when the server refuses (the message is stored as
+    ``failed``).
+
+    Without ``send_at`` the SMTP conversation happens in this call. Inside a transaction that
+    may still roll back (a mail.hooks listener, for one), pass ``send_at=timezone.now()``: the
+    mail.send job is queued in the same transaction and sends only once it is committed."""
     account = account or default_account()
     values = {**templating.contact_fields(to, user), **(merge or {})}
     subject_text = _subject(templating.render(subject, values))
@@ -137,10 +142,10 @@ def send_mail(
         text = text.rstrip() + SIGNATURE_SEPARATOR + templating.render(signature, values).strip()
     recipients = _recipients(to, cc)
     files = [_checked_file(item) for item in attachments]
-    later = send_at is not None and send_at > timezone.now()
+    later = send_at is not None  # a time given, even a past one: through the mail.send job
     message = _store(
         to=to, subject=subject_text, text=text, user=user, account=account, reply_to=reply_to,
-        thread=thread, recipients=recipients, files=files, send_at=send_at if later else None,
+        thread=thread, recipients=recipients, files=files, send_at=send_at,
         deal=deal or (reply_to.deal if reply_to is not None else None),
     )  # fmt: skip
     if later:

@@ -260,3 +260,15 @@ def test_other_pages_link_to_the_compose_page_when_mail_is_set_up_else_mailto(
 def test_an_unknown_id_is_a_404(owner_client, db, param):
     assert owner_client.get(COMPOSE + f"?{param}=01234567-89ab-7def-8123-456789abcdef").status_code == 404
     assert owner_client.get(COMPOSE + f"?{param}=not-a-uuid").status_code == 404
+
+
+def test_the_today_items_e_mail_action_opens_the_compose_page_when_mail_is_set_up(db, lead):
+    from solocrm.lib.today import contact_actions
+
+    [_log, email] = contact_actions(lead)
+    assert email.url == "mailto:ada@customer.test"
+    outgoing.MailAccount.objects.create(
+        name="Studio", email="owner@example.com", imap_host="h", imap_user="u", smtp_host="127.0.0.1"
+    )
+    [_log, email] = contact_actions(lead)
+    assert email.url == f"{COMPOSE}?contact={lead.uuid}" and email.method == "get"

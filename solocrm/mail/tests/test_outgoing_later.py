@@ -138,3 +138,10 @@ def test_the_copy_in_the_sent_folder_is_not_stored_twice(account, dovecot, smtp_
     copy = MailMessageCopy.objects.get()
     assert (copy.message_id, copy.folder) == (message.pk, "Sent")
     assert Interaction.objects.filter(contact=ada).count() == 1
+
+
+def test_a_time_already_come_goes_through_the_job_at_once(send_account, smtp_server, lead):
+    message = send_mail(to=lead, subject="Now", body="x", send_at=timezone.now())
+    message.refresh_from_db()  # the inline backend ran the job in this call
+    assert message.status == SendStatus.SENT and len(smtp_server.messages) == 1
+    assert Job.objects.get(kind=outgoing.KIND).status == JobStatus.DONE
