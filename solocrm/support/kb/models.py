@@ -30,14 +30,14 @@ def normalise_language(code: str | None) -> str | None:
         return None
     if code.startswith("zh"):
         # Traditional Chinese readers can read the simplified version better than English.
-        return Language.ZH_HANS
+        return Language.ZH_HANS.value
     if code.split("-")[0] == "en":
-        return Language.EN
-    return None
+        return Language.EN.value
+    return None  # plain str values above: they end up in HTTP headers, which want exact str
 
 
 def other_language(language: str) -> str:
-    return Language.EN if language == Language.ZH_HANS else Language.ZH_HANS
+    return Language.EN.value if language == Language.ZH_HANS else Language.ZH_HANS.value
 
 
 class HelpCenter(models.Model):

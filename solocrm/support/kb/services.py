@@ -10,6 +10,7 @@ and ``Article.get_absolute_url(language=None)``, the public page."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from solocrm.users.models import AuditLog
 from .choices import ArticleStatus, Language
 from .models import Article, ArticleTranslation, ArticleVote, Category, HelpCenter, normalise_language
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 MIN_INDEXED = 3  # the trigram index looks up three characters or more
 CANDIDATES = 50  # language versions read to pick the best few: a help centre is small
 MAX_QUERY = 200
@@ -55,18 +57,26 @@ def published_articles() -> QuerySet[Article]:
     return with_versions(Article.objects.filter(status=ArticleStatus.PUBLISHED))
 
 
+def _slug_or_none(slug: str, max_length: int) -> str | None:
+    """``slug`` when it could be one (what the URL brought may hold anything, NUL included)."""
+    slug = str(slug)
+    return slug if len(slug) <= max_length and SLUG.fullmatch(slug) else None
+
+
 def public_article(slug: str) -> Article | None:
     """The published article at ``slug`` when the help centre is open, else None (a draft,
-    an unknown slug and a closed help centre look alike)."""
-    if not help_center().public:
+    an unknown or malformed slug and a closed help centre look alike)."""
+    slug = _slug_or_none(slug, 120)
+    if slug is None or not help_center().public:
         return None
-    return published_articles().filter(slug=str(slug)[:120]).first()
+    return published_articles().filter(slug=slug).first()
 
 
 def public_category(slug: str) -> Category | None:
-    if not help_center().public:
+    slug = _slug_or_none(slug, 100)
+    if slug is None or not help_center().public:
         return None
-    return Category.objects.filter(slug=str(slug)[:100]).first()
+    return Category.objects.filter(slug=slug).first()
 
 
 def categories() -> QuerySet[Category]:

@@ -49,7 +49,7 @@ def page_language(request: HttpRequest) -> str:
     asked = normalise_language(request.GET.get("lang"))
     if asked:
         return asked
-    return normalise_language(translation.get_language_from_request(request)) or Language.EN
+    return normalise_language(translation.get_language_from_request(request)) or Language.EN.value
 
 
 def _page(
@@ -68,7 +68,7 @@ def _page(
     with translation.override(language):
         response = render(request, template, context, status=status)
     response["Content-Security-Policy"] = CSP
-    response["Content-Language"] = language
+    response["Content-Language"] = str(language)
     if not indexable:
         response["X-Robots-Tag"] = "noindex"
     # The language comes from the headers when ?lang= is absent: caches must keep them apart.
@@ -234,7 +234,7 @@ def _related(article: Article, language: str) -> list[dict]:
 def vote(request: HttpRequest, slug: str) -> HttpResponse:
     """Record "was this helpful?" and go back to the article, which thanks the visitor."""
     found = services.public_article(slug)
-    language = normalise_language(request.GET.get("lang")) or page_language(request)
+    language = page_language(request)  # the form's action carries the page's ?lang=
     if found is None:
         return _not_found(request, language)
     if not hit("kb-vote", request, limit=VOTE_RATE_LIMIT, window=RATE_WINDOW):

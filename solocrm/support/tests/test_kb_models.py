@@ -72,6 +72,8 @@ def test_languages_are_normalised():
     assert normalise_language("zh-CN") == normalise_language("zh_Hans") == "zh-hans"
     assert normalise_language("en-GB") == "en"
     assert normalise_language("fr") is None and normalise_language("") is None
+    # Exact str, not the enum: the language goes into a response header, which wsgiref checks.
+    assert type(normalise_language("zh")) is str and type(normalise_language("en")) is str
 
 
 def test_the_search_text_holds_each_word_once_without_chinese_tails():

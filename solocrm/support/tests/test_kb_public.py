@@ -50,6 +50,8 @@ def test_the_category_page_shows_its_names_in_the_visitors_language(stranger):
     assert response.status_code == 200
     assert "账单" in text and "退款" in text and 'lang="zh-hans"' in text
     assert stranger.get("/help/categories/nope/").status_code == 404
+    assert stranger.get("/help/categories/%00x/").status_code == 404
+    assert stranger.post("/help/articles/%00x/helpful/", {"helpful": "yes"}).status_code == 404
 
 
 def test_a_draft_answers_exactly_like_an_unknown_address(stranger):
@@ -206,3 +208,20 @@ def test_votes_are_rate_limited(stranger, settings):
 def test_categories_do_not_leak_into_an_empty_home_page(stranger):
     Category.objects.create(name_en="Empty", slug="empty")
     assert b"Empty" not in stranger.get("/help/").content
+
+
+def test_searches_are_rate_limited(stranger, monkeypatch):
+    from solocrm.support.kb import views_public
+
+    monkeypatch.setattr(views_public, "SEARCH_RATE_LIMIT", 2)
+    codes = [stranger.get("/help/search/", {"q": f"word{n}"}).status_code for n in range(3)]
+    assert codes == [200, 200, 429]
+    assert stranger.get("/help/search/").status_code == 200  # the empty form counts nothing
+
+
+def test_the_home_page_takes_a_fixed_number_of_queries(stranger, django_assert_max_num_queries):
+    billing = services.create_category({"name_en": "Billing", "slug": "billing"})
+    for n in range(12):
+        make_article(f"a-{n}", en=(f"A {n}", "x"), zh=(f"甲 {n}", "y"), category=billing if n % 2 else None)
+    with django_assert_max_num_queries(8):
+        assert stranger.get("/help/").status_code == 200

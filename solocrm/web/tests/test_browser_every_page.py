@@ -31,6 +31,7 @@ SCREENSHOTS = {
     "quote-edit", "tasks", "analytics", "segments", "forecast", "login", "public-quote", "lead-form",
     "support", "ticket",
     "support-reports", "help-form", "csat",
+    "kb", "kb-edit", "help", "help-article",
 }  # fmt: skip
 
 # (page, problem) pairs the pages' owners are fixing on their own branches; the lead empties
@@ -75,6 +76,23 @@ def _seed(owner):
     ImportJob.objects.create(
         kind="contacts", original_name="people.csv", stored_path=str(upload / "people.csv"), created_by=owner
     )
+    _seed_knowledge_base(owner)
+
+
+def _seed_knowledge_base(owner):
+    """A category with a published article in both languages (a table, a heading, a link)."""
+    from solocrm.support.kb import services as kb
+
+    category = kb.create_category({"name_en": "Billing", "name_zh_hans": "账单", "slug": "billing"})
+    body = (
+        "## Steps\n\n1. Open [your orders](https://example.com)\n2. Ask\n\n"
+        "| Days | Refund |\n|---|---|\n| 30 | 100% |"
+    )
+    kb.create_article(
+        {"status": "published", "slug": "refunds", "category": category},
+        {"en": {"title": "Refunds", "body": body}, "zh-hans": {"title": "退款", "body": "申请**退款**。"}},
+        actor=owner,
+    )
 
 
 def _support_records(contact):
@@ -100,6 +118,7 @@ def _pages() -> dict[str, str]:
     from solocrm.mail.models import MailTemplate
     from solocrm.sales.models import Deal, LeadForm, Product, Quote, Task
     from solocrm.sales.quotes.services import accept_path
+    from solocrm.support.kb.models import Article
 
     contact = Contact.objects.filter(deals__isnull=False).order_by("id").first()
     company = Company.objects.order_by("id").first()
@@ -115,6 +134,7 @@ def _pages() -> dict[str, str]:
     mail_template, _new = MailTemplate.objects.get_or_create(
         name="Follow-up", defaults={"subject": "About {{ company }}", "body": "Hello {{ first_name }}"}
     )
+    article = Article.objects.get(slug="refunds")
     pages = {
         "today": reverse("web:home"),
         "contacts": reverse("contacts:list"),
@@ -187,6 +207,13 @@ def _pages() -> dict[str, str]:
         "canned-replies": reverse("support:canned_list"),
         "canned-reply": reverse("support:canned_edit", args=[canned.uuid]),
         "sla-policy": reverse("support:sla_policy"),
+        "kb": reverse("kb:list"),
+        "kb-article": reverse("kb:detail", args=[article.uuid]),
+        "kb-edit": reverse("kb:edit", args=[article.uuid]),
+        "kb-new": reverse("kb:create"),
+        "kb-delete": reverse("kb:delete", args=[article.uuid]),
+        "kb-categories": reverse("kb:categories"),
+        "kb-category-edit": reverse("kb:category_edit", args=[article.category.uuid]),
         # public pages: the lead form a stranger fills in (and its <iframe> variant), a quote's link
         "lead-form": reverse("public_forms:form", args=[form.uuid]),
         "lead-form-embed": reverse("public_forms:embed", args=[form.uuid]),
@@ -195,6 +222,12 @@ def _pages() -> dict[str, str]:
         "support-reports": reverse("support:reports"),
         "help-form": reverse("helpdesk_public:ask"),
         "csat": reverse("helpdesk_public:csat", args=[_csat_token(contact)]),
+        # the public help centre (the owner's session changes nothing there)
+        "help": reverse("help:home"),
+        "help-category": reverse("help:category", args=["billing"]),
+        "help-article": reverse("help:article", args=["refunds"]),
+        "help-article-zh": reverse("help:article", args=["refunds"]) + "?lang=zh-hans",
+        "help-search": reverse("help:search") + "?q=退款",
     }
     return pages
 

@@ -197,7 +197,12 @@ def mask(pieces: list[str], user: list[str]) -> list[str]:
     masked = []
     for piece in pieces:
         for value in user:
-            if value in piece:
+            if value not in piece:
+                continue
+            if value.isascii() and value.isalpha():
+                # A one-word name is masked as a word: "Mark" leaves "Markdown" alone.
+                piece = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", "\x00", piece)
+            else:
                 piece = piece.replace(value, "\x00")
         masked.append(piece)
     return masked
@@ -271,6 +276,7 @@ def world(owner, settings, tmp_path):
     from solocrm.sales.models import Product, Task
     from solocrm.sales.quotes import services as quotes
     from solocrm.sales.quotes.models import Quote
+    from solocrm.support.kb import services as kb
     from solocrm.web.demo import load_demo
 
     settings.LANGUAGE_CODE = "zh-hans"
@@ -302,6 +308,11 @@ def world(owner, settings, tmp_path):
         contact=deal.contact, subject="打印机坏了", body="请帮忙", source="email", user=owner
     )
     canned = tickets.save_canned_reply(None, title="感谢", body="您好 {first_name}", user=owner)
+    category = kb.create_category({"name_en": "Billing", "name_zh_hans": "账单", "slug": "billing"})
+    article = kb.create_article(
+        {"status": "published", "slug": "refunds", "category": category},
+        {"en": {"title": "Refunds", "body": "Ask us."}, "zh-hans": {"title": "退款", "body": "请联系我们。"}},
+    )
     upload = BytesIO((",".join(UPLOADED_COLUMNS) + "\n伟,张,zhang.wei@example.com\n").encode())
     upload.name = "people.csv"
     return {
@@ -318,6 +329,8 @@ def world(owner, settings, tmp_path):
         "leadform": form,
         "ticket": ticket,
         "canned": canned,
+        "article": article,
+        "article_category": category,
         "upload": upload,
         "ImportJob": ImportJob,
         "end": end,
@@ -384,6 +397,11 @@ KWARGS = {
     "mail_compose:cancel": None,  # POST only
     "mail_compose:send_again": None,  # POST only
     "mail_compose:template_": lambda w: {"public_id": _mail_template().uuid},
+    "kb:": lambda w: {"public_id": w["article"].uuid},
+    "kb:category_": lambda w: {"public_id": w["article_category"].uuid},
+    "help:category": lambda w: {"slug": w["article_category"].slug},
+    "help:article": lambda w: {"slug": w["article"].slug},
+    "help:vote": None,  # POST only ("was this helpful?")
 }
 
 
@@ -403,12 +421,23 @@ EXTRA_GETS = [
     ("sales:task_list", "?show=done"),
     ("sales:quote_list", "?status=sent"),
     ("support:queue", "?sla=breached"),
+    ("kb:list", "?q=zzzzzz"),
+    ("kb:links", "?q=退款"),
+    ("help:search", "?q=退款"),
+    ("help:search", "?q=无此内容"),
 ]
 # Pages that need a query string to show anything.
 QUERIES = {
     "contacts:merge_preview": lambda w: f"?survivor={w['contact'].uuid}&other={w['other_contact'].uuid}",
 }
-FAILED_POSTS = ["contacts:create", "sales:deal_create", "sales:product_create", "contacts:company_create"]
+FAILED_POSTS = [
+    "contacts:create",
+    "sales:deal_create",
+    "sales:product_create",
+    "contacts:company_create",
+    "kb:create",
+    "kb:categories",
+]
 
 
 def _kwargs_for(name: str, world):
