@@ -40,7 +40,7 @@ from solocrm.support.kb.services import search_articles
 from solocrm.support.tickets.choices import EventKind, TicketSource
 from solocrm.support.tickets.hooks import on_solved
 from solocrm.support.tickets.models import Ticket, TicketEvent
-from solocrm.support.tickets.services import create_ticket
+from solocrm.support.tickets.services import create_ticket, link
 from solocrm.users.models import AuditLog
 
 from .models import CSAT_MAX, CSAT_MIN, CsatAnswer
@@ -169,7 +169,8 @@ def _their_order(contact: Contact, number: str) -> Order | None:
 
 
 def open_ticket(contact: Contact, subject: str, body: str) -> Ticket:
-    """The one place the help desk creates tickets (solocrm.support.tickets.services)."""
+    """The one place the help desk creates tickets (solocrm.support.tickets.services; ``link``
+    below is the other call into them)."""
     return create_ticket(contact=contact, subject=subject, body=body, source=TicketSource.FORM)
 
 
@@ -182,9 +183,8 @@ def submit_help_request(request: HelpRequest) -> Ticket:
         contact = contact_for(request)
         ticket = open_ticket(contact, request.subject, _body(request))
         order = _their_order(contact, request.order_number)
-        if order is not None and ticket.order_id is None:
-            Ticket.objects.filter(pk=ticket.pk).update(order=order)
-            ticket.order = order
+        if order is not None:
+            ticket = link(ticket, user=None, order=order)  # the ticket's history says so
     return ticket
 
 

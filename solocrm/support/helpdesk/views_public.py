@@ -30,6 +30,7 @@ FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data"
 RATE_WINDOW = 3600
 SUGGEST_LIMIT = 240  # suggestion look-ups per visitor and hour (one per pause in typing)
 CSAT_LIMIT = 30  # CSAT answers per visitor and hour
+CSAT_VIEW_LIMIT = 300  # CSAT pages opened per visitor and hour (a mail scanner opens five at once)
 MIN_SUGGEST_CHARS = 3
 
 # Our own scripts (htmx) and stylesheet only; requests only to ourselves; never framed.
@@ -140,6 +141,9 @@ def suggestions(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def csat(request: HttpRequest, token: str) -> HttpResponse:
+    if not hit("helpdesk-csat-view", request, limit=CSAT_VIEW_LIMIT, window=RATE_WINDOW):
+        message = _("This page was opened too often in a short while. Please try again later.")
+        return _message(request, message, 429)
     if request.method == "POST":
         if not hit("helpdesk-csat", request, limit=CSAT_LIMIT, window=RATE_WINDOW):
             return _message(request, _("Too many answers in a short while. Please try again later."), 429)

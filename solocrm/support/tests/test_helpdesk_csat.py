@@ -210,6 +210,14 @@ def test_answers_are_rate_limited(client, settings):
     assert CsatAnswer.objects.count() == 1
 
 
+def test_opening_pages_is_rate_limited_too(client, monkeypatch):
+    from solocrm.support.helpdesk import views_public
+
+    monkeypatch.setattr(views_public, "CSAT_VIEW_LIMIT", 3)
+    ticket = solved_ticket()
+    assert [client.get(url(ticket, 5)).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
 def test_a_mail_scanner_opening_every_link_records_nothing(client):
     ticket = solved_ticket()
     for score in range(1, 6):

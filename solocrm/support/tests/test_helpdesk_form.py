@@ -196,6 +196,7 @@ def test_an_order_number_of_the_customer_links_their_order(stranger):
     ticket = Ticket.objects.get()
     assert ticket.order == order
     assert ticket.events.filter(body__contains="A-1001").exists()
+    assert ticket.events.filter(kind="link", data__order="A-1001").exists()
 
 
 def test_someone_elses_order_number_links_nothing(stranger):
