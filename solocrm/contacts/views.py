@@ -307,6 +307,7 @@ def contact_edit_field(request: HttpRequest, public_id, key: str) -> HttpRespons
             context = {"contact": saved, "group": _group_after_save(saved, group, form), "saved": True}
             context["add_again"] = group["key"] == NEW_CUSTOM
             context["figures"] = contact_page.figures_for(request, saved)
+            context["compose_href"] = email_links.href(saved)  # the header's "E-mail" button
             return render(request, "contacts/_detail_saved.html", context)
         if not wants_partial(request):
             return render(
@@ -314,7 +315,8 @@ def contact_edit_field(request: HttpRequest, public_id, key: str) -> HttpRespons
             )
         return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
     if request.GET.get("cancel"):
-        return render(request, "contacts/_detail_row.html", {"contact": contact, "group": group})
+        context = {"contact": contact, "group": group, "compose_href": email_links.href(contact)}
+        return render(request, "contacts/_detail_row.html", context)
     form = ContactForm(instance=contact)
     return render(request, "contacts/_detail_form.html", _field_form_context(contact, group, form))
 

@@ -70,7 +70,9 @@ class ArticleForm(_Storable, forms.ModelForm):
             self.fields[f"body_{suffix}"].widget.attrs.update(
                 {
                     "lang": language,
-                    "hx-post": reverse("kb:preview"),
+                    # The whole form is posted (htmx sends the enclosing form): ?language= says
+                    # which text area this preview is for.
+                    "hx-post": reverse("kb:preview") + f"?language={language}",
                     "hx-trigger": "input changed delay:600ms, load",
                     "hx-target": f"#preview-{suffix}",
                     "hx-swap": "innerHTML",

@@ -123,9 +123,10 @@ def article_delete(request: HttpRequest, public_id) -> HttpResponse:
 @role_required(Action.EDIT)
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
-    """The editor's live preview: the Markdown of whichever text area asked, as the page will
-    show it (sanitised)."""
-    text = next((request.POST[f"body_{s}"] for s in SUFFIXES.values() if f"body_{s}" in request.POST), "")
+    """The editor's live preview: the Markdown of the text area of ``?language=``, as the page
+    will show it (sanitised). htmx posts the whole form, so the language names the one."""
+    suffix = SUFFIXES.get(request.GET.get("language", ""), "")
+    text = request.POST.get(f"body_{suffix}", "") if suffix else ""
     return render(request, "support/kb/_preview.html", {"html": _html(text[: services.MAX_PREVIEW])})
 
 

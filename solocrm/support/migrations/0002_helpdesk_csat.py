@@ -10,7 +10,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contacts', '0012_contact_fillfactor'),
         ('support', '0002_tickets_next_due'),
-        ('support', '0002_kb'),  # also the leaf that joins the parts' first migrations
     ]
 
     operations = [

@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0001_initial'),
+        # After the knowledge base's (merged into this branch); the integrator relinks as needed.
+        ('support', '0002_kb'),
     ]
 
     operations = [

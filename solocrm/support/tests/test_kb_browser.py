@@ -39,7 +39,8 @@ def test_the_owner_writes_an_article_with_a_preview_and_a_link(browser_page, liv
 
     page.locator("#id_title_zh_hans").fill("退款")
     page.locator("#id_body_zh_hans").fill("我们为任何订单**退款**。")
-    page.locator("#preview-zh_hans strong").wait_for()
+    page.locator("#preview-zh_hans strong", has_text="退款").wait_for()
+    assert "Shipping" not in page.locator("#preview-zh_hans").inner_text()
     page.locator("#id_status").select_option("published")
     page.get_by_role("button", name="Save").click()
     page.locator("h1", has_text="Refunds").wait_for()

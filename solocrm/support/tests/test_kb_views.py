@@ -141,13 +141,15 @@ def test_an_unknown_article_is_not_found(owner_client):
     assert owner_client.get("/support/kb/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
-def test_the_preview_renders_sanitised_markdown(owner_client):
-    response = owner_client.post(
-        "/support/kb/preview/", {"body_zh_hans": "# 标题\n\n<script>x</script> **b**"}
-    )
-    text = response.content.decode()
+def test_the_preview_renders_the_asked_language_sanitised(owner_client):
+    # htmx posts the whole editor: both text areas arrive, ?language= names the one to show.
+    form = {"body_en": "**English**", "body_zh_hans": "# 标题\n\n<script>x</script> **b**"}
+    text = owner_client.post("/support/kb/preview/?language=zh-hans", form).content.decode()
     assert '<h1 id="h-标题">标题</h1>' in text and "<strong>b</strong>" in text
-    assert "<script>" not in text
+    assert "<script>" not in text and "English" not in text
+    english = owner_client.post("/support/kb/preview/?language=en", form).content.decode()
+    assert "<strong>English</strong>" in english and "标题" not in english
+    assert "<strong>" not in owner_client.post("/support/kb/preview/?language=fr", form).content.decode()
     assert owner_client.get("/support/kb/preview/").status_code == 405
 
 

@@ -208,3 +208,15 @@ def test_concurrent_creates_never_share_a_number(customer):
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 11))
     assert TicketEvent.objects.count() == 10
+
+
+def test_the_badge_says_how_much_business_time_is_left_or_late(db, customer):
+    with travel(MONDAY_10):
+        ticket = _new(customer, priority=Priority.URGENT)  # first response due 11:00
+    summary = tickets.sla_summary(ticket, MONDAY_10 + timedelta(minutes=20))
+    assert summary == {"state": "due_soon", "tone": "warning", "text": "First response: 40 min left"}
+    late = tickets.sla_summary(ticket, MONDAY_10 + timedelta(hours=3))
+    assert late["state"] == "breached" and late["text"] == "First response: late by 2 h 0 min"
+    # After hours the clock stands still, but a passed deadline is still late.
+    evening = tickets.sla_summary(ticket, datetime(2026, 12, 7, 20, 0, tzinfo=UTC))
+    assert evening["text"] == "First response: late by 6 h 0 min"

@@ -245,3 +245,15 @@ def test_today_lists_tickets_past_or_near_their_sla(owner, customer):
 def test_the_sidebar_has_the_support_entry(owner_client, ticket):
     page = owner_client.get(QUEUE).content.decode()
     assert 'href="/support/" aria-current="page"' in page
+
+
+def test_the_reply_box_offers_help_article_links(owner_client, ticket):
+    from solocrm.support.kb import services as kb
+
+    kb.create_article(
+        {"status": "published", "slug": "refunds"}, {"en": {"title": "Refunds", "body": "Ask us."}}
+    )
+    page = owner_client.get(reverse("support:ticket", args=[ticket.uuid])).content.decode()
+    assert 'id="kb-q"' in page and "support/kb/insert-link.js" in page
+    links = owner_client.get(reverse("kb:links"), {"q": "refunds", "target": "reply_body"}).content.decode()
+    assert 'data-kb-target="reply_body"' in links and "/help/articles/refunds/" in links

@@ -167,7 +167,9 @@ def sla_summary(ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
         if ticket.first_responded_at is None and ticket.next_due == ticket.first_response_due
         else _("Resolution")
     )
-    when = (_("%(time)s left") if left >= 0 else _("late by %(time)s")) % {"time": _duration(left)}
+    # Late is a matter of the clock (a deadline passed after hours is 0 business minutes late).
+    late = ticket.next_due < now
+    when = (_("late by %(time)s") if late else _("%(time)s left")) % {"time": _duration(left)}
     return {"state": state, "tone": TONES[state], "text": f"{target}: {when}"}
 
 
@@ -530,7 +532,9 @@ def reply(
     """E-mail ``body`` to the ticket's customer (from the support mailbox when there is one, in
     the ticket's thread), record it as our reply (the first one meets the first-response
     target) and move the ticket to ``status`` (default: waiting on the customer; None leaves
-    it). A failed send changes nothing."""
+    it). The e-mail is queued for the mail.send job in this transaction, so it leaves once the
+    reply is committed; its sending status shows on the message. Bad input (a merge-field
+    error) is a TicketError and changes nothing."""
     from solocrm.mail.outgoing import SendError, send_mail
 
     body = _clean_text(body, MAX_BODY, _("The reply"), required=True)
@@ -549,6 +553,10 @@ def reply(
             account=support_account(),
             reply_to=previous,
             thread=ticket.thread,
+            # Through the mail.send job, queued in this transaction: the e-mail leaves only if
+            # the reply is recorded, and at most once (mail.outgoing's rule for callers in a
+            # transaction).
+            send_at=timezone.now(),
         )
     except (ValidationError, SendError) as error:
         # Bad input (a merge-field error, an address) or a server that refused: nothing is

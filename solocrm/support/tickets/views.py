@@ -274,7 +274,7 @@ def ticket_reply(request: HttpRequest, public_id) -> HttpResponse:
             canned=canned,
         )
 
-    return _act(request, ticket, "reply", form, work, _("Reply sent."))
+    return _act(request, ticket, "reply", form, work, _("Reply saved; it is being sent."))
 
 
 @require_POST
