@@ -41,7 +41,7 @@ def other_language(language: str) -> str:
 
 
 class HelpCenter(models.Model):
-    """The help centre's switches (one row, created on first use): whether the public pages
+    """The help centre's switches (one row, saved on the first change): whether the public pages
     under /help/ are open at all, and whether search engines may index them. With indexing
     off, every page says noindex whatever the article's own flag."""
 
@@ -64,7 +64,8 @@ class HelpCenter(models.Model):
 
     @classmethod
     def current(cls) -> HelpCenter:
-        return cls.objects.get_or_create(pk=1)[0]
+        """The saved switches, else the defaults (unsaved: reading a page writes nothing)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class Category(PublicModel):

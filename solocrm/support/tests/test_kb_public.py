@@ -225,3 +225,10 @@ def test_the_home_page_takes_a_fixed_number_of_queries(stranger, django_assert_m
         make_article(f"a-{n}", en=(f"A {n}", "x"), zh=(f"甲 {n}", "y"), category=billing if n % 2 else None)
     with django_assert_max_num_queries(8):
         assert stranger.get("/help/").status_code == 200
+
+
+def test_reading_the_help_centre_writes_nothing(stranger):
+    make_article("refunds", en=("Refunds", "x"))
+    for url in ("/help/", "/help/articles/refunds/", "/help/search/?q=refunds"):
+        assert stranger.get(url).status_code == 200
+    assert not HelpCenter.objects.exists() and not ArticleVote.objects.exists()

@@ -30,6 +30,7 @@ from solocrm.sales.leadforms import services as leadforms
 from solocrm.sales.models import Order, OrderLine, Product, Task
 from solocrm.sales.quotes.attachments import store_attachment
 from solocrm.sales.quotes.services import create_quote
+from solocrm.support.kb import services as kb
 from solocrm.users.models import ApiToken
 from solocrm.wsgi import application
 
@@ -77,6 +78,8 @@ def existing(owner) -> dict[str, str]:
         "jobs": Job.objects.create(
             kind="analytics.refresh", handler="solocrm.analytics.jobs.refresh_job", time_limit=60
         ),
+        "articles": kb.create_article({"status": "published"}, {"en": {"title": "Refunds", "body": "x"}}),
+        "article-categories": kb.create_category({"name_en": "Billing"}),
         "messages": MailMessage.objects.create(
             message_key="m:hello@example.com",
             thread=MailThread.objects.create(subject="Hello", last_message_at=timezone.now()),
