@@ -372,6 +372,7 @@ api.add_router("/", "solocrm.sales.quotes.api.router")  # quotes and attachments
 api.add_router("/", "solocrm.sales.deals.api.router")  # pipelines, stages, deals, forecast
 api.add_router("/", "solocrm.mail.api.router")  # synced e-mail
 api.add_router("/", "solocrm.support.tickets.api.router")  # support tickets
+api.add_router("/", "solocrm.support.helpdesk.api.router")  # support reports
 api.add_router("/", "solocrm.support.kb.api.router")  # knowledge-base articles and categories
 api.add_router("/", tokens_router)
 api.add_router("/", audit_router)

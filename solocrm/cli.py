@@ -19,6 +19,7 @@ DATABASE_COMMANDS = {
     "dedupe",
     "demo",
     "export",
+    "helpdesk",
     "import",
     "jobs",
     "mail",

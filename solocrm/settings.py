@@ -196,6 +196,8 @@ SOLOCRM_PUBLIC_URL = env("SOLOCRM_PUBLIC_URL").rstrip("/")
 SOLOCRM_FORM_RATE_LIMIT = int(env("SOLOCRM_FORM_RATE_LIMIT", "10"))
 # …and how many one form accepts per hour from everybody together (a flood from many addresses).
 SOLOCRM_FORM_HOURLY_CAP = int(env("SOLOCRM_FORM_HOURLY_CAP", "100"))
+# The public help form at /help/ask/ (support desk): on unless set to off.
+SOLOCRM_HELP_FORM = env_bool("SOLOCRM_HELP_FORM", default=True)
 
 # Files attached to deals and contacts (contracts, briefs).
 SOLOCRM_ATTACHMENT_DIR = DATA_DIR / "attachments"

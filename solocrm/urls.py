@@ -24,6 +24,7 @@ urlpatterns = [
     path("support/", include("solocrm.support.urls")),
     path("jobs/", include("solocrm.jobs.urls")),
     path("f/", include("solocrm.sales.leadforms.urls_public")),  # public lead forms, no log-in
+    path("help/ask/", include("solocrm.support.helpdesk.urls_public")),  # the help form, CSAT page
     path("help/", include("solocrm.support.kb.urls_public")),  # the public help centre, no log-in
     path("i18n/", include("django.conf.urls.i18n")),
     # One log-in page (with its attempt limit) for the admin too.

@@ -25,7 +25,7 @@ from solocrm.lib.api import Pagination, WriteSchema, responses
 from solocrm.lib.business import business_settings
 from solocrm.lib.filters import ListFilter
 
-from . import asof, jobs
+from . import asof, jobs, support_csat
 from .choices import ModelKind, RfmSegment
 from .models import CustomerScore, FittedModel
 from .views import explained, latest_reports, segment_rows
@@ -307,3 +307,24 @@ def start_refresh(request: HttpRequest, payload: RefreshIn | None = None):
         stale = asof.stale_data(day or timezone.localdate())
         state.update(stale=stale, warning=asof.stale_message(stale))
     return Status(202, state)
+
+
+# --- support CSAT by segment ------------------------------------------------------------------
+
+
+class SupportCsatOut(Schema):
+    segment: str = Field(description="RFM segment code, or “none” for contacts who have not bought")
+    label: str
+    responses: int
+    average: float = Field(description="Mean score, 1–5")
+    satisfied: float = Field(description="Share of answers of 4 or 5 (the CSAT figure), 0–1")
+
+
+class SupportCsatParams(Schema):
+    days: int = Field(support_csat.DEFAULT_DAYS, ge=1, le=3660, description="Answers of the last days")
+
+
+@router.get("/analytics/support-csat", response=responses({200: list[SupportCsatOut]}))
+def support_csat_by_segment(request: HttpRequest, params: Query[SupportCsatParams]):
+    """The help desk's CSAT answers (one per solved ticket) by the customer's RFM segment."""
+    return support_csat.csat_by_segment(support_csat.since_for(params.days))

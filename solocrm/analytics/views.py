@@ -32,7 +32,7 @@ from solocrm.lib.http import wants_partial
 from solocrm.lib.normalize import finite_number
 from solocrm.lib.roles import Action
 
-from . import asof
+from . import asof, support_csat
 from .choices import ModelKind, RfmSegment
 from .explain import Explanation, explain
 from .models import CustomerScore, FittedModel
@@ -837,6 +837,7 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
         "metrics": metrics_of(report),
         "trend": trend,
         "by_segment": by_segment_rows(report),
+        "support_csat": support_csat.csat_by_segment(),  # live: a grouped query over few answers
         "chart": chart(
             "line",
             [row["period"] for row in trend],

@@ -7,6 +7,7 @@ label "support":
 - helpdesk/: the public help form and the one-question CSAT survey after a ticket is solved.
 """
 
+from solocrm.support.helpdesk.models import CsatAnswer
 from solocrm.support.kb.models import (
     Article,
     ArticleTranslation,
@@ -27,6 +28,7 @@ __all__ = [
     "ArticleVote",
     "CannedReply",
     "Category",
+    "CsatAnswer",
     "HelpCenter",
     "SlaPolicy",
     "Ticket",

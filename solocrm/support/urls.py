@@ -6,4 +6,5 @@ app_name = "support"
 
 urlpatterns = [
     path("", include("solocrm.support.tickets.urls")),
+    path("", include("solocrm.support.helpdesk.urls")),  # reports/
 ]

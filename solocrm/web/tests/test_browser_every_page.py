@@ -30,6 +30,7 @@ SCREENSHOTS = {
     "today", "contacts", "contact", "companies", "company", "board", "deal", "deals", "quote",
     "quote-edit", "tasks", "analytics", "segments", "forecast", "login", "public-quote", "lead-form",
     "support", "ticket",
+    "support-reports", "help-form", "csat",
     "kb", "kb-edit", "help", "help-article",
 }  # fmt: skip
 
@@ -224,6 +225,10 @@ def _pages() -> dict[str, str]:
         "mail-account": reverse("mail:account_edit", args=[account.uuid]),
         "mail-account-new": reverse("mail:account_add"),
         "mail-account-delete": reverse("mail:account_delete", args=[account.uuid]),
+        # the support desk: its reports, the public help form and a CSAT answer page
+        "support-reports": reverse("support:reports"),
+        "help-form": reverse("helpdesk_public:ask"),
+        "csat": reverse("helpdesk_public:csat", args=[_csat_token(contact)]),
         # the public help centre (the owner's session changes nothing there)
         "help": reverse("help:home"),
         "help-category": reverse("help:category", args=["billing"]),
@@ -251,6 +256,19 @@ def _mail(contact):
         html='<p>Thanks for the <b>quote</b>.</p><img alt="logo" data-remote-src="https://example.com/x.png">',
     )  # fmt: skip
     return account, thread
+
+
+def _csat_token(contact) -> str:
+    """The CSAT link of a solved ticket, answered once (the page then offers to change it)."""
+    from solocrm.support.helpdesk.services import csat_token, record_csat
+    from solocrm.support.tickets.models import Ticket
+    from solocrm.support.tickets.services import next_number
+
+    ticket = Ticket.objects.create(
+        number=next_number(), subject="Parcel", contact=contact, status="solved", solved_at=timezone.now()
+    )
+    record_csat(ticket, 4, "Quick answer")
+    return csat_token(ticket, 5)
 
 
 def _check(page, name: str, url: str, width: int, axe_source: str, only=None) -> list[tuple[str, str, str]]:

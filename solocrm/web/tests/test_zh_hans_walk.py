@@ -339,6 +339,24 @@ def world(owner, settings, tmp_path):
     }
 
 
+def _csat_token(world) -> str:
+    """The CSAT link of a solved ticket (the help desk's public answer page)."""
+    from django.utils import timezone
+
+    from solocrm.support.helpdesk.services import csat_token
+    from solocrm.support.tickets.models import Ticket
+    from solocrm.support.tickets.services import next_number
+
+    ticket = Ticket.objects.create(
+        number=next_number(),
+        subject="包裹没有到",
+        contact=world["contact"],
+        status="solved",
+        solved_at=timezone.now(),
+    )
+    return csat_token(ticket, 4)
+
+
 def _import_job(client, world) -> str:
     """An import of two people, taken through upload, preview and run (jobs run inline)."""
     response = client.post(reverse("contacts:import_upload"), {"kind": "contacts", "file": world["upload"]})
@@ -401,6 +419,7 @@ KWARGS = {
     "support:ticket_": None,  # POST only (reply, note, controls, links, merge)
     "support:canned_edit": lambda w: {"public_id": w["canned"].uuid},
     "support:canned_delete": None,  # POST only
+    "helpdesk_public:csat": lambda w: {"token": w["csat_token"]},
     "mail_compose:cancel": None,  # POST only
     "mail_compose:send_again": None,  # POST only
     "mail_compose:template_": lambda w: {"public_id": _mail_template().uuid},
@@ -462,6 +481,7 @@ def test_every_page_in_chinese_has_no_english_string_of_the_catalog_and_no_engli
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     world["import"] = _import_job(client, world)
     world["quote_token"] = quotes.accept_token(world["quote"])
+    world["csat_token"] = _csat_token(world)
 
     phrases = english_phrases()
     assert "Log in" in phrases and "Contacts" in phrases  # the net catches what it should
