@@ -29,6 +29,7 @@ from solocrm.sales.models import Order, OrderLine, Product, Task
 from solocrm.sales.quotes.attachments import store_attachment
 from solocrm.sales.quotes.services import create_quote
 from solocrm.support.kb import services as kb
+from solocrm.support.tickets.services import create_ticket
 from solocrm.users.models import ApiToken
 from solocrm.users.tests.openapi import SPEC, fuzzable
 from solocrm.users.tests.openapi import spec as openapi_spec
@@ -78,6 +79,7 @@ def existing(owner) -> dict[str, str]:
         ),
         "articles": kb.create_article({"status": "published"}, {"en": {"title": "Refunds", "body": "x"}}),
         "article-categories": kb.create_category({"name_en": "Billing"}),
+        "tickets": create_ticket(contact=contact, subject="Parcel", body="Where is it?", source="api"),
         "messages": MailMessage.objects.create(
             message_key="m:hello@example.com",
             thread=MailThread.objects.create(subject="Hello", last_message_at=timezone.now()),

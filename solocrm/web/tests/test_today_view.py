@@ -227,7 +227,7 @@ def test_the_query_count_does_not_grow_with_the_data(owner_client):
     Deal.objects.update(last_activity_at=timezone.now() - timedelta(days=40))
     assert Task.objects.open().count() == 16
     assert _count_queries(owner_client) == few
-    assert few <= 20
+    assert few <= 21  # one query per kind of item (tickets near their SLA the newest)
 
 
 def test_the_demo_button_fills_an_empty_database_only(owner_client, monkeypatch):
