@@ -254,6 +254,7 @@ def list_templates(request: HttpRequest):
     """The e-mail templates, by name."""
     return templating.templates()
 
+
 # === Mail accounts: /mail-accounts (owner only; passwords write-only) ===========================
 # (kept in one block: the sending feature adds its own endpoints above)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -264,9 +265,10 @@ def _csat_token(contact) -> str:
     from solocrm.support.tickets.models import Ticket
     from solocrm.support.tickets.services import next_number
 
-    ticket = Ticket.objects.create(
-        number=next_number(), subject="Parcel", contact=contact, status="solved", solved_at=timezone.now()
-    )
+    with transaction.atomic():  # the number is taken under a row lock (PostgreSQL)
+        ticket = Ticket.objects.create(
+            number=next_number(), subject="Parcel", contact=contact, status="solved", solved_at=timezone.now()
+        )
     record_csat(ticket, 4, "Quick answer")
     return csat_token(ticket, 5)
 
